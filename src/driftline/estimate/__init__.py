@@ -1,0 +1,4 @@
+"""Label-free performance estimation (CBPE for classifiers, DLE for regressors).
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,4 @@
+"""The deployment gate: policy as code, champion/challenger comparison, ``GateReport``.
+"""
+
+__all__: list[str] = []

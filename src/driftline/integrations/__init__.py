@@ -1,0 +1,4 @@
+"""Dask, Spark, MLflow and OpenLineage integrations.
+"""
+
+__all__: list[str] = []
