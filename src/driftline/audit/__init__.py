@@ -1,4 +1,3 @@
-"""The append-only, tamper-evident audit log (Merkle tree, signed checkpoints, proofs).
-"""
+"""The append-only, tamper-evident audit log (Merkle tree, signed checkpoints, proofs)."""
 
 __all__: list[str] = []

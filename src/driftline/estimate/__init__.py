@@ -1,4 +1,3 @@
-"""Label-free performance estimation (CBPE for classifiers, DLE for regressors).
-"""
+"""Label-free performance estimation (CBPE for classifiers, DLE for regressors)."""
 
 __all__: list[str] = []

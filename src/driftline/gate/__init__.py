@@ -1,4 +1,3 @@
-"""The deployment gate: policy as code, champion/challenger comparison, ``GateReport``.
-"""
+"""The deployment gate: policy as code, champion/challenger comparison, ``GateReport``."""
 
 __all__: list[str] = []

@@ -1,4 +1,3 @@
-"""Dask, Spark, MLflow and OpenLineage integrations.
-"""
+"""Dask, Spark, MLflow and OpenLineage integrations."""
 
 __all__: list[str] = []

@@ -1,4 +1,3 @@
-"""Windows over the prediction stream and the results computed for each window.
-"""
+"""Windows over the prediction stream and the results computed for each window."""
 
 __all__: list[str] = []

@@ -1,4 +1,3 @@
-"""Models, versions, aliases, datasets with fingerprints, lineage, model cards and approvals.
-"""
+"""Models, versions, aliases, datasets with fingerprints, lineage, model cards and approvals."""
 
 __all__: list[str] = []

@@ -1,4 +1,3 @@
-"""Model and data security checks: evasion, membership inference, poisoning, extraction, PII.
-"""
+"""Model and data security checks: evasion, membership inference, poisoning, extraction, PII."""
 
 __all__: list[str] = []

@@ -1,4 +1,3 @@
-"""The inference server for registered models: runtimes, adaptive micro-batching, logging.
-"""
+"""The inference server for registered models: runtimes, adaptive micro-batching, logging."""
 
 __all__: list[str] = []

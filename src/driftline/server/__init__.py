@@ -1,4 +1,3 @@
-"""The FastAPI application: one router per resource, auth, limits, ``/metrics``, dashboard.
-"""
+"""The FastAPI application: one router per resource, auth, limits, ``/metrics``, dashboard."""
 
 __all__: list[str] = []

@@ -1,0 +1,127 @@
+"""Effective configuration: defaults, then a YAML file, then ``DRIFTLINE_*`` variables.
+
+The configuration file is ``./driftline.yaml`` when it exists, or the path in
+``DRIFTLINE_CONFIG``. Every key can be overridden by an environment variable
+named ``DRIFTLINE_<KEY>`` in upper case.
+
+>>> settings = load_settings(environ={"DRIFTLINE_LOG_LEVEL": "debug"}, config_path=None)
+>>> settings.values.log_level
+'debug'
+>>> settings.sources["log_level"]
+'env DRIFTLINE_LOG_LEVEL'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from driftline.exceptions import ParameterError
+
+__all__ = ["EffectiveSettings", "Settings", "load_settings"]
+
+_DEFAULT_CONFIG_FILE = "driftline.yaml"
+
+
+class Settings(BaseModel):
+    """driftline's settings, with their defaults."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        default="sqlite:///./.driftline/driftline.db",
+        description="SQLAlchemy URL of the store; postgresql+psycopg://... for teams.",
+    )
+    home: str = Field(default="./.driftline", description="Directory for local state.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(default="info")
+    allow_pickle: bool = Field(
+        default=False, description="Allow loading pickled model artifacts (logged)."
+    )
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    """The settings in force, and where each value came from."""
+
+    values: Settings
+    sources: dict[str, str]
+    config_path: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the values, their sources and the configuration file used."""
+        return {
+            "config_file": self.config_path,
+            "settings": {
+                key: {"value": value, "source": self.sources[key]}
+                for key, value in self.values.model_dump().items()
+            },
+        }
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ParameterError(f"Cannot read the configuration file {str(path)!r}: {exc}") from exc
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise ParameterError(
+            f"The configuration file {str(path)!r} must hold a mapping of settings; "
+            f"got a {type(loaded).__name__}."
+        )
+    return loaded
+
+
+def load_settings(
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_path: str | os.PathLike[str] | Literal["auto"] | None = "auto",
+) -> EffectiveSettings:
+    """Load the effective settings.
+
+    ``config_path="auto"`` uses ``DRIFTLINE_CONFIG`` or ``./driftline.yaml`` when it
+    exists; ``None`` reads no file. Unknown keys and bad values raise
+    :class:`~driftline.exceptions.ParameterError` naming the key.
+    """
+    env = dict(os.environ if environ is None else environ)
+    path: Path | None
+    if config_path == "auto":
+        candidate = env.get("DRIFTLINE_CONFIG", _DEFAULT_CONFIG_FILE)
+        path = Path(candidate) if Path(candidate).is_file() else None
+        if "DRIFTLINE_CONFIG" in env and path is None:
+            raise ParameterError(
+                f"DRIFTLINE_CONFIG points to {candidate!r}, which is not a file. "
+                "Fix the path or unset the variable."
+            )
+    else:
+        path = None if config_path is None else Path(config_path)
+    raw: dict[str, Any] = {}
+    sources = dict.fromkeys(Settings.model_fields, "default")
+    if path is not None:
+        for key, value in _read_yaml(path).items():
+            raw[key] = value
+            sources[key] = f"file {path}"
+    for key in Settings.model_fields:
+        name = f"DRIFTLINE_{key.upper()}"
+        if name in env:
+            raw[key] = env[name]
+            sources[key] = f"env {name}"
+    try:
+        values = Settings.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ParameterError(
+            f"Invalid configuration ({problems}). Allowed keys: {', '.join(Settings.model_fields)}."
+        ) from exc
+    return EffectiveSettings(
+        values=values, sources=sources, config_path=str(path) if path else None
+    )

@@ -1,0 +1,83 @@
+"""The ``driftline`` Typer application and its error handling."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from driftline._version import __version__
+from driftline.cli._config_cmd import config_app
+from driftline.cli._output import EXIT_USAGE, err_console
+from driftline.cli._quickstart_cmd import quickstart
+from driftline.exceptions import DriftlineError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="driftline",
+    help=(
+        "Gate, monitor and audit tabular models in production.\n\n"
+        "Exit codes: 0 ok, 1 a check failed (drift found, gate failed), 2 usage or input error."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"driftline {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version_callback,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[bool, typer.Option("--debug", help="Show full tracebacks on errors.")] = False,
+) -> None:
+    """Gate, monitor and audit tabular models in production."""
+
+
+app.command("quickstart")(quickstart)
+app.add_typer(config_app)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the CLI and exit with its code: 0 ok, 1 check failed, 2 usage or input error.
+
+    Errors print one line on standard error; ``--debug`` (or ``DRIFTLINE_DEBUG=1``)
+    shows the full traceback instead.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("DRIFTLINE_DEBUG", "") not in ("", "0")
+    command = typer.main.get_command(app)
+    try:
+        # Typer reports usage errors itself (exit 2) and exits with each command's code.
+        command.main(args=args, prog_name="driftline", standalone_mode=True)
+    except DriftlineError as exc:
+        if debug:
+            raise
+        err_console.print(f"error: {exc}", markup=False)
+        sys.exit(EXIT_USAGE)
+    except (OSError, ValueError) as exc:
+        if debug:
+            raise
+        err_console.print(
+            f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            markup=False,
+        )
+        sys.exit(EXIT_USAGE)

@@ -1,0 +1,53 @@
+"""Each package's ``__all__`` is exactly its public names, and every name resolves."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import types
+
+import pytest
+
+import driftline
+
+
+def _packages() -> list[str]:
+    names = ["driftline"]
+    for info in pkgutil.walk_packages(driftline.__path__, prefix="driftline."):
+        parts = info.name.split(".")
+        if info.ispkg and not any(p.startswith("_") for p in parts):
+            names.append(info.name)
+    return names
+
+
+def _public_names(module: types.ModuleType) -> set[str]:
+    return {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and not isinstance(value, types.ModuleType)
+        and name != "annotations"
+    }
+
+
+@pytest.mark.parametrize("name", _packages())
+def test_all_is_exactly_the_public_names(name: str) -> None:
+    module = importlib.import_module(name)
+    declared = set(module.__all__)
+    non_module_exports = {
+        n
+        for n in declared
+        if not isinstance(getattr(module, n, None), types.ModuleType) and not n.startswith("__")
+    }
+    assert non_module_exports == _public_names(module), name
+    for export in declared:
+        assert hasattr(module, export), f"{name}.__all__ names {export!r}, which is missing"
+
+
+def test_every_part_of_the_design_has_a_home() -> None:
+    parts = {
+        "profiles", "stats", "drift", "metrics", "estimate", "gate", "registry", "audit",
+        "store", "monitor", "alerts", "serve", "server", "report", "security",
+        "integrations", "cli", "testing",
+    }  # fmt: skip
+    assert parts <= {p.split(".")[1] for p in _packages() if p.count(".") == 1}

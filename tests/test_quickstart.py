@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from driftline.quickstart import make_credit_scenario, run_quickstart
+
+RunCli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def test_scenario_is_deterministic_and_drifts() -> None:
+    a = make_credit_scenario(rows_per_week=300)
+    b = make_credit_scenario(rows_per_week=300)
+    pd.testing.assert_frame_equal(a.production, b.production)
+    weeks = a.production_weeks
+    early = a.production[a.production["week"].isin(weeks[:3])]
+    late = a.production[a.production["week"].isin(weeks[-3:])]
+    assert late["credit_utilization"].mean() > early["credit_utilization"].mean() + 0.1
+    assert late["months_at_job"].isna().mean() > 5 * early["months_at_job"].isna().mean()
+    assert "partner_api" not in set(a.reference["channel"])
+    assert "partner_api" in set(late["channel"])
+
+
+def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> None:
+    result = run_quickstart(tmp_path / "qs")
+    assert result.elapsed_seconds < 60
+    auc = result.facts["realized_roc_auc"]
+    weekly = list(auc["weekly"].values())
+    assert auc["reference"] > 0.78
+    assert sum(weekly[-3:]) / 3 < auc["reference"] - 0.05
+    html = result.report_path.read_text()
+    assert "Realized performance" in html
+    assert (tmp_path / "qs" / "report.md").exists()
+    assert pd.read_parquet(result.files["production"])["score"].between(0, 1).all()
+
+
+def test_quickstart_cli_prints_summary_and_writes_report(run_cli: RunCli, tmp_path: Path) -> None:
+    result = run_cli("quickstart", "--rows-per-week", "200")
+    assert result.returncode == 0, result.stderr
+    assert "Report:" in result.stdout
+    assert (tmp_path / "driftline-quickstart" / "report.html").exists()
+
+
+def test_quickstart_cli_json(run_cli: RunCli, tmp_path: Path) -> None:
+    result = run_cli("quickstart", "--rows-per-week", "200", "--json", "--out", "out")
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert Path(tmp_path / payload["report"]).exists()
+    assert {f["step"] for f in payload["findings"]} >= {"overview", "realized performance"}
