@@ -1,0 +1,1 @@
+"""Seeded simulations whose printed results are quoted in docs/ (run with python -m)."""
