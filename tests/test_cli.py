@@ -19,12 +19,12 @@ def test_version(run_cli: RunCli) -> None:
 def test_help_lists_the_command_groups(run_cli: RunCli) -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("quickstart", "config"):
+    for command in ("quickstart", "drift", "evaluate", "config"):
         assert command in result.stdout
 
 
 def test_every_command_has_help(run_cli: RunCli) -> None:
-    for args in (["quickstart"], ["config"], ["config", "show"]):
+    for args in (["quickstart"], ["drift"], ["evaluate"], ["config"], ["config", "show"]):
         result = run_cli(*args, "--help")
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage:" in result.stdout
@@ -60,3 +60,79 @@ def test_config_show_json(run_cli: RunCli) -> None:
         "value": "error",
         "source": "env DRIFTLINE_LOG_LEVEL",
     }
+
+
+def _write_pair(tmp_path: Path, *, drift: bool) -> tuple[str, str]:
+    from driftline.testing import make_monitoring_data
+
+    ref, cur = make_monitoring_data(3_000, drift=drift, seed=5)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    return "ref.parquet", "cur.csv"
+
+
+def test_drift_exit_codes_and_json(run_cli: RunCli, tmp_path: Path) -> None:
+    ref, cur = _write_pair(tmp_path, drift=True)
+    features = ",".join([f"num_{i:02d}" for i in range(20)] + [f"cat_{j:02d}" for j in range(5)])
+    result = run_cli("drift", ref, cur, "--columns", features, "--json", "--html", "d.html")
+    assert result.returncode == 1, result.stderr
+    payload = json.loads(result.stdout)
+    assert sorted(payload["drifted_columns"]) == ["cat_02", "num_00", "num_05", "num_10", "num_15"]
+    assert (tmp_path / "d.html").exists()
+    text = run_cli("drift", ref, cur, "--columns", features)
+    assert text.returncode == 1
+    assert text.stdout.startswith("Drift: 5 of 25 columns drifted")
+
+
+def test_drift_without_drift_exits_0(run_cli: RunCli, tmp_path: Path) -> None:
+    ref, cur = _write_pair(tmp_path, drift=False)
+    result = run_cli("drift", ref, cur, "--exclude", "target,proba,y_pred")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("No drift")
+
+
+def test_drift_bad_input_exits_2(run_cli: RunCli, tmp_path: Path) -> None:
+    ref, cur = _write_pair(tmp_path, drift=False)
+    missing = run_cli("drift", ref, "missing.parquet")
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == "error: The current file 'missing.parquet' does not exist."
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet at all")
+    junk = run_cli("drift", ref, "junk.parquet")
+    assert junk.returncode == 2
+    assert "Traceback" not in junk.stderr
+    unknown = run_cli("drift", ref, cur, "--columns", "nope")
+    assert unknown.returncode == 2
+    assert "nope" in unknown.stderr
+
+
+def test_evaluate_with_slices(run_cli: RunCli, tmp_path: Path) -> None:
+    ref, _ = _write_pair(tmp_path, drift=False)
+    result = run_cli(
+        "evaluate", ref, "--target", "target", "--score", "proba", "--slices", "cat_00", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert 0.5 < payload["metrics"]["roc_auc"]["value"] < 1.0
+    assert payload["worst_slices"]["metric"] == "accuracy"
+    missing = run_cli("evaluate", ref, "--target", "nope", "--score", "proba")
+    assert missing.returncode == 2
+    assert "target column 'nope'" in missing.stderr
+
+
+def test_estimate(run_cli: RunCli, tmp_path: Path) -> None:
+    from driftline.testing import make_monitoring_data
+
+    ref, cur = make_monitoring_data(20_000, drift=False, seed=11)
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.drop(columns=["target"]).to_parquet(tmp_path / "cur.parquet")
+    args = ["estimate", "ref.parquet", "cur.parquet", "--score", "proba", "--target", "target"]
+    result = run_cli(*args, "--chunk-size", "5000", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    payload = json.loads(result.stdout)
+    assert len(payload["chunks"]) == 4
+    text = run_cli(*args)
+    assert text.returncode == 0
+    assert text.stdout.startswith("CBPE (binary) over 10 chunks")
+    bad = run_cli("estimate", "ref.parquet", "cur.parquet", "--score", "nope", "--target", "target")
+    assert bad.returncode == 2
+    assert "nope" in bad.stderr

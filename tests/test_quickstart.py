@@ -32,8 +32,17 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     weekly = list(auc["weekly"].values())
     assert auc["reference"] > 0.78
     assert sum(weekly[-3:]) / 3 < auc["reference"] - 0.05
+    drift = result.facts["drift"]
+    per_week = list(drift["drifted_columns_per_week"].values())
+    assert per_week[:3] == [0, 0, 0], "the stable first production weeks must stay quiet"
+    assert drift["first_week"] is not None
+    assert {"channel", "credit_utilization", "score"} <= set(drift["last_4_weeks"])
+    assert "age" not in drift["last_4_weeks"]
+    assert result.facts["streaming_alarm"]["week"] >= "W20"
+    assert result.files["drift_report"].exists()
     html = result.report_path.read_text()
     assert "Realized performance" in html
+    assert "Data drift" in html
     assert (tmp_path / "qs" / "report.md").exists()
     assert pd.read_parquet(result.files["production"])["score"].between(0, 1).all()
 

@@ -31,7 +31,9 @@ def test_readme_console_examples_run(
     run_cli: Callable[..., subprocess.CompletedProcess[str]],
 ) -> None:
     blocks = re.findall(r"```console\n(.*?)```", README, flags=re.DOTALL)
-    commands = [line[2:] for block in blocks for line in block.splitlines() if line.startswith("$ ")]
+    commands = [
+        line[2:] for block in blocks for line in block.splitlines() if line.startswith("$ ")
+    ]
     assert commands, "the README has no CLI example"
     for command in commands:
         args = shlex.split(command)

@@ -11,6 +11,9 @@ import typer
 
 from driftline._version import __version__
 from driftline.cli._config_cmd import config_app
+from driftline.cli._drift_cmd import drift
+from driftline.cli._estimate_cmd import estimate
+from driftline.cli._evaluate_cmd import evaluate
 from driftline.cli._output import EXIT_USAGE, err_console
 from driftline.cli._quickstart_cmd import quickstart
 from driftline.exceptions import DriftlineError
@@ -53,6 +56,9 @@ def _root(
 
 
 app.command("quickstart")(quickstart)
+app.command("drift")(drift)
+app.command("evaluate")(evaluate)
+app.command("estimate")(estimate)
 app.add_typer(config_app)
 
 
@@ -78,6 +84,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             raise
         err_console.print(
             f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
+            markup=False,
+        )
+        sys.exit(EXIT_USAGE)
+    except Exception as exc:
+        if debug:
+            raise
+        err_console.print(
+            f"internal error: {type(exc).__name__}: {exc}. This is a bug in driftline; "
+            "please report it with the output of the same command run with --debug.",
             markup=False,
         )
         sys.exit(EXIT_USAGE)

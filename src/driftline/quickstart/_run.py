@@ -88,7 +88,7 @@ def run_quickstart(
             f"{production['week'].max()})."
         ),
     )
-    story = Story(report)
+    story = Story(report, out_dir=out)
     story.facts["rows"] = {"reference": len(reference), "production": len(production)}
     story.facts["features"] = list(FEATURES)
     story.facts["score_mean"] = {
@@ -97,6 +97,7 @@ def run_quickstart(
     }
     for step in _steps.STEPS:
         step(story, reference, production, scenario.target)
+    files.update(story.files)
     report_path = report.write(out / "report.html")
     report.write(out / "report.md")
     files["report_markdown"] = out / "report.md"

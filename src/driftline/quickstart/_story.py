@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from driftline.report import Report
@@ -29,6 +30,8 @@ class Story:
     """The quickstart's accumulating output."""
 
     report: Report
+    out_dir: Path
+    files: dict[str, Path] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
 

@@ -7,5 +7,26 @@
 """
 
 from driftline.testing._datasets import DRIFTED_COLUMNS, make_monitoring_data
+from driftline.testing._profile_checks import (
+    assert_profiles_equivalent,
+    check_mergeable,
+    check_roundtrip,
+    check_size_bound,
+)
+from driftline.testing._stat_checks import (
+    check_count_distance,
+    check_sample_distance,
+    check_two_sample_test,
+)
 
-__all__ = ["DRIFTED_COLUMNS", "make_monitoring_data"]
+__all__ = [
+    "DRIFTED_COLUMNS",
+    "assert_profiles_equivalent",
+    "check_count_distance",
+    "check_mergeable",
+    "check_roundtrip",
+    "check_sample_distance",
+    "check_size_bound",
+    "check_two_sample_test",
+    "make_monitoring_data",
+]

@@ -47,16 +47,25 @@ def _numeric_block(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
     return cols
 
 
+def _category_codes(
+    rng: np.random.Generator, n: int, cardinality: int, *, reverse_top: int = 0
+) -> np.ndarray:
+    """Zipf-distributed category codes; ``reverse_top=k`` reverses the top-k frequencies."""
+    p = _zipf_probabilities(cardinality)
+    if reverse_top:
+        p = p.copy()
+        p[:reverse_top] = p[:reverse_top][::-1]
+    cumulative = np.cumsum(p)
+    cumulative[-1] = 1.0
+    return np.searchsorted(cumulative, rng.random(n), side="right").astype(np.int32)
+
+
 def _categorical_block(
     rng: np.random.Generator, n: int, *, reverse_top10_in: int | None
 ) -> dict[str, np.ndarray]:
     cols: dict[str, np.ndarray] = {}
     for j, card in enumerate(_CARDINALITIES):
-        p = _zipf_probabilities(card)
-        if reverse_top10_in == j:
-            p = p.copy()
-            p[:10] = p[:10][::-1]
-        codes = rng.choice(card, size=n, p=p)
+        codes = _category_codes(rng, n, card, reverse_top=10 if reverse_top10_in == j else 0)
         cols[f"cat_{j:02d}"] = _category_names(card)[codes]
     return cols
 

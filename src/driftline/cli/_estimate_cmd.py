@@ -1,0 +1,67 @@
+"""``driftline estimate REFERENCE CURRENT``: performance before labels arrive (CBPE)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from driftline.cli._common import JsonOption, existing_path, split_columns
+from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
+
+
+def estimate(
+    reference: Annotated[
+        Path, typer.Argument(help="Labelled reference predictions: Parquet or CSV.")
+    ],
+    current: Annotated[Path, typer.Argument(help="Current predictions: Parquet or CSV.")],
+    score: Annotated[
+        list[str],
+        typer.Option(
+            "--score", help="Score column; several (one per class, in class order) = multiclass."
+        ),
+    ],
+    target: Annotated[str, typer.Option("--target", help="Label column of the reference.")],
+    pred: Annotated[
+        str | None, typer.Option("--pred", help="Predicted-label column (default: threshold).")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option("--chunk-size", min=2, help="Rows per chunk (default: 10 chunks).")
+    ] = None,
+    features: Annotated[
+        list[str] | None,
+        typer.Option("--features", help="Feature columns to check for covariate shift."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Estimate ROC AUC, F1, accuracy, ... of CURRENT from its scores alone (CBPE).
+
+    Exit 1 if an estimate leaves the reference band or an assumption is violated.
+    If CURRENT has the target column, realized values are compared with the estimates.
+    """
+    from driftline.estimate import CBPE
+    from driftline.profiles._input import to_table
+
+    scores = split_columns(score) or []
+    ref = to_table(existing_path(reference, what="reference")).to_pandas()
+    cur = to_table(existing_path(current, what="current")).to_pandas()
+    cbpe = CBPE(
+        problem="multiclass" if len(scores) > 1 else "binary",
+        chunk_size=chunk_size,
+        chunk_number=None if chunk_size else 10,
+    )
+    cbpe.fit(
+        ref,
+        y_score=scores if len(scores) > 1 else scores[0],
+        y_true=target,
+        y_pred=pred,
+        features=split_columns(features),
+    )
+    result = cbpe.estimate(cur, y_true=target if target in cur.columns else None)
+    if json_output:
+        print_json(result.to_dict())
+    else:
+        console.print("\n".join(result.summary()), markup=False)
+    if result.alerts or any(w.severity == "warning" for w in result.warnings):
+        raise typer.Exit(EXIT_CHECK_FAILED)

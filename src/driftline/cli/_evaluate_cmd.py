@@ -1,0 +1,111 @@
+"""``driftline evaluate DATA``: metrics with confidence intervals, and the worst slices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import numpy as np
+import typer
+
+from driftline.cli._common import JsonOption, existing_path, split_columns
+from driftline.cli._output import console, print_json
+from driftline.exceptions import SchemaMismatchError
+
+Task = Literal["binary", "multiclass", "regression"]
+
+
+def _column(table: Any, name: str | None, role: str) -> np.ndarray | None:
+    if name is None:
+        return None
+    return _required(table, name, role)
+
+
+def _required(table: Any, name: str, role: str) -> np.ndarray:
+    if name not in table.column_names:
+        raise SchemaMismatchError(
+            f"The {role} column {name!r} is not in the data; columns: {table.column_names}."
+        )
+    return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+
+
+def evaluate(
+    data: Annotated[Path, typer.Argument(help="Labelled predictions: a Parquet or CSV file.")],
+    target: Annotated[str, typer.Option("--target", help="Column with the true labels.")],
+    score: Annotated[
+        str | None, typer.Option("--score", help="Column with scores or probabilities.")
+    ] = None,
+    pred: Annotated[
+        str | None, typer.Option("--pred", help="Column with predicted labels or values.")
+    ] = None,
+    task: Annotated[str, typer.Option(help="binary, multiclass or regression.")] = "binary",
+    threshold: Annotated[float, typer.Option(help="Decision threshold on the score.")] = 0.5,
+    slices: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--slices",
+            help="Columns to search for the worst slices (repeat or separate with commas).",
+        ),
+    ] = None,
+    confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Evaluate predictions in DATA with confidence intervals; --slices finds the worst slices."""
+    from driftline.metrics import evaluate as run_evaluation
+    from driftline.metrics import find_worst_slices
+    from driftline.profiles._input import to_table
+    from driftline.report import Report, Table, Text
+
+    if task not in ("binary", "multiclass", "regression"):
+        raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
+    if score is None and pred is None:
+        raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
+    table = to_table(existing_path(data, what="data"))
+    y_true = _required(table, target, "target")
+    y_score = _column(table, score, "score")
+    y_pred = _column(table, pred, "prediction")
+    report = run_evaluation(
+        y_true,
+        y_score,
+        y_pred,
+        task=task,  # type: ignore[arg-type]
+        threshold=threshold,
+        confidence=confidence,
+        random_state=0,
+    )
+    slice_cols = split_columns(slices)
+    worst = None
+    if slice_cols and task == "binary":
+        for name in slice_cols:
+            _column(table, name, "slice")
+        features = table.select(slice_cols).to_pandas()
+        worst = find_worst_slices(
+            features, y_true, y_score, y_pred, threshold=threshold, random_state=0
+        )
+    if json_output:
+        payload = report.to_dict()
+        if worst is not None:
+            payload["worst_slices"] = worst.to_dict()
+        print_json(payload)
+    else:
+        console.print(report.summary(), markup=False)
+        if worst is not None:
+            console.print("\n" + worst.summary(), markup=False)
+    if html is not None:
+        page = Report(f"Evaluation of {data.name}", subtitle=f"{report.n:,} rows, task {task}")
+        page.section("Metrics").add(
+            Table(
+                ["metric", "value", "CI low", "CI high", "method"],
+                [
+                    [k, f"{m.value:.4f}", f"{m.ci_low:.4f}", f"{m.ci_high:.4f}", m.method]
+                    for k, m in report.metrics.items()
+                ],
+            ),
+            *[Text(f"note: {n}") for n in report.notes],
+        )
+        if worst is not None:
+            page.section("Worst slices").add(Text(worst.summary()))
+        page.write(html)
+        if not json_output:
+            console.print(f"Report: {html}")
