@@ -19,12 +19,15 @@ def test_version(run_cli: RunCli) -> None:
 def test_help_lists_the_command_groups(run_cli: RunCli) -> None:
     result = run_cli("--help")
     assert result.returncode == 0
-    for command in ("quickstart", "drift", "evaluate", "config"):
+    for command in ("quickstart", "profile", "drift", "evaluate", "estimate", "config"):
         assert command in result.stdout
 
 
 def test_every_command_has_help(run_cli: RunCli) -> None:
-    for args in (["quickstart"], ["drift"], ["evaluate"], ["config"], ["config", "show"]):
+    for args in (
+        ["quickstart"], ["profile"], ["drift"], ["evaluate"], ["estimate"], ["config"],
+        ["config", "show"],
+    ):  # fmt: skip
         result = run_cli(*args, "--help")
         assert result.returncode == 0, (args, result.stderr)
         assert "Usage:" in result.stdout
@@ -136,3 +139,28 @@ def test_estimate(run_cli: RunCli, tmp_path: Path) -> None:
     bad = run_cli("estimate", "ref.parquet", "cur.parquet", "--score", "nope", "--target", "target")
     assert bad.returncode == 2
     assert "nope" in bad.stderr
+
+
+def test_profile_saves_reloads_and_checks_quality(run_cli: RunCli, tmp_path: Path) -> None:
+    import pandas as pd
+
+    ref = pd.DataFrame({"x": range(1_000), "c": ["a", "b"] * 500})
+    cur = pd.DataFrame({"x": [float(v) for v in range(1_000)], "c": ["a", "b", "z", "b"] * 250})
+    cur.loc[:299, "x"] = None
+    ref.to_parquet(tmp_path / "ref.parquet")
+    cur.to_csv(tmp_path / "cur.csv", index=False)
+    saved = run_cli("profile", "ref.parquet", "--out", "ref.dlprof")
+    assert saved.returncode == 0, saved.stderr
+    assert saved.stdout.startswith("1,000 rows x 2 columns")
+    checked = run_cli("profile", "cur.csv", "--reference", "ref.dlprof", "--json")
+    assert checked.returncode == 1, checked.stderr
+    findings = json.loads(checked.stdout)["quality"]["findings"]
+    kinds = {(f["column"], f["kind"]) for f in findings}
+    assert ("c", "new_category") in kinds
+    assert ("x", "missing") in kinds
+    clean = run_cli("profile", "ref.parquet", "--reference", "ref.dlprof")
+    assert clean.returncode == 0, clean.stdout
+    (tmp_path / "bad.csv").write_text("")
+    bad = run_cli("profile", "bad.csv")
+    assert bad.returncode == 2
+    assert "Traceback" not in bad.stderr

@@ -32,6 +32,11 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     weekly = list(auc["weekly"].values())
     assert auc["reference"] > 0.78
     assert sum(weekly[-3:]) / 3 < auc["reference"] - 0.05
+    quality = {(f["column"], f["kind"]) for f in result.facts["quality"]}
+    assert quality == {("channel", "new_category"), ("months_at_job", "missing")}
+    assert result.facts["estimated_accuracy"]["first_alert"] is not None
+    assert "calibration_shift" in result.facts["estimated_accuracy"]["warnings_after_labels"]
+    assert "partner_api" in result.facts["worst_slice"]["description"]
     drift = result.facts["drift"]
     per_week = list(drift["drifted_columns_per_week"].values())
     assert per_week[:3] == [0, 0, 0], "the stable first production weeks must stay quiet"

@@ -21,17 +21,29 @@ from driftline._version import __version__
 
 if _typing.TYPE_CHECKING:
     from driftline.drift import DriftDetector, DriftReport
+    from driftline.estimate import CBPE, DLE
+    from driftline.profiles import DatasetProfile, check_quality, profile
 
 __all__ = [
+    "CBPE",
+    "DLE",
+    "DatasetProfile",
     "DriftDetector",
     "DriftReport",
     "__version__",
+    "check_quality",
     "exceptions",
+    "profile",
 ]
 
 _LAZY = {
+    "CBPE": "driftline.estimate",
+    "DLE": "driftline.estimate",
+    "DatasetProfile": "driftline.profiles",
     "DriftDetector": "driftline.drift",
     "DriftReport": "driftline.drift",
+    "check_quality": "driftline.profiles",
+    "profile": "driftline.profiles",
 }
 
 

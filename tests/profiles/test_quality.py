@@ -100,3 +100,13 @@ def test_kind_change_and_parameter_validation() -> None:
         check_quality("nope")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="'missing_warning'"):
         QualityThresholds(missing_warning=2.0)
+
+
+def test_datetime_range_is_reported_in_iso_8601() -> None:
+    pd = pytest.importorskip("pandas")
+    ref = profile({"t": pd.date_range("2025-01-01", periods=1_000, freq="min").to_numpy()})
+    cur = profile({"t": pd.date_range("2025-01-02", periods=1_000, freq="min").to_numpy()})
+    (finding,) = check_quality(cur, ref).findings
+    assert finding.kind == "out_of_range"
+    assert finding.severity == "error"
+    assert "2025-01-02T00:00:00+00:00" in finding.message

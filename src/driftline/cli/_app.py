@@ -15,6 +15,7 @@ from driftline.cli._drift_cmd import drift
 from driftline.cli._estimate_cmd import estimate
 from driftline.cli._evaluate_cmd import evaluate
 from driftline.cli._output import EXIT_USAGE, err_console
+from driftline.cli._profile_cmd import profile_command
 from driftline.cli._quickstart_cmd import quickstart
 from driftline.exceptions import DriftlineError
 
@@ -56,6 +57,7 @@ def _root(
 
 
 app.command("quickstart")(quickstart)
+app.command("profile")(profile_command)
 app.command("drift")(drift)
 app.command("evaluate")(evaluate)
 app.command("estimate")(estimate)

@@ -17,7 +17,7 @@ from driftline.profiles._boolean import BooleanProfile
 from driftline.profiles._categorical import CategoricalProfile
 from driftline.profiles._column import ColumnProfile
 from driftline.profiles._dataset import DatasetProfile
-from driftline.profiles._numeric import NumericProfile
+from driftline.profiles._numeric import NumericProfile, _iso
 
 __all__ = ["QualityFinding", "QualityReport", "QualityThresholds", "check_quality"]
 
@@ -198,9 +198,10 @@ def _range(col: NumericProfile, ref: NumericProfile, t: QualityThresholds) -> li
     if share <= t.out_of_range_warning:
         return []
     severity: Severity = "error" if share > t.out_of_range_error else "warning"
+    fmt = _iso if col.kind == "datetime" else (lambda v: f"{v:.4g}")
     msg = (
-        f"range [{col.min:.4g}, {col.max:.4g}] leaves the reference range "
-        f"[{ref.min:.4g}, {ref.max:.4g}]; about {share:.2%} of values outside"
+        f"range [{fmt(col.min)}, {fmt(col.max)}] leaves the reference range "
+        f"[{fmt(ref.min)}, {fmt(ref.max)}]; about {share:.2%} of values outside"
     )
     return [QualityFinding(col.name, "out_of_range", severity, msg, share)]
 

@@ -250,6 +250,72 @@ def worst_slice(
     )
 
 
+def _profile_row(column: object) -> list[str]:
+    from driftline.profiles import CategoricalProfile, NumericProfile
+
+    name = str(getattr(column, "name", ""))
+    kind = str(getattr(column, "kind", ""))
+    missing = f"{float(getattr(column, 'missing_rate', 0.0)):.1%}"
+    if isinstance(column, NumericProfile):
+        p50, p99 = column.quantiles([0.5, 0.99])
+        text = f"mean {column.mean:.4g}, sd {column.std:.4g}, median {p50:.4g}, p99 {p99:.4g}"
+    elif isinstance(column, CategoricalProfile):
+        top = ", ".join(f"{k} {v / max(column.count, 1):.0%}" for k, v in column.frequent.top(3))
+        text = f"{column.distinct} distinct; top: {top}"
+    else:
+        text = ""
+    return [name, kind, missing, text]
+
+
+def data_quality(
+    story: Story, reference: pd.DataFrame, production: pd.DataFrame, target: str
+) -> None:
+    """Profile both periods (mergeable, bounded) and check production's quality."""
+    from driftline.profiles import check_quality, profile
+
+    columns = [*FEATURES, "score"]
+    weeks = sorted(production["week"].unique())
+    # Profiles merge: the production profile is the sum of the weekly ones.
+    weekly = [profile(production[production["week"] == w], columns=columns) for w in weeks]
+    current = weekly[0]
+    for week_profile in weekly[1:]:
+        current = current + week_profile
+    baseline = profile(reference, columns=columns)
+    quality = check_quality(current, baseline)
+    path = story.out_dir / "production.dlprof"
+    path.write_bytes(current.to_bytes())
+    story.files["production_profile"] = path
+    section = story.report.section("Data profile and quality (no labels needed)")
+    section.add(
+        Stat("columns profiled", str(len(columns))),
+        Stat(
+            "quality findings",
+            str(len(quality.findings)),
+            tone="ok" if quality.passed else "fail",
+        ),
+        Stat(
+            "profile size",
+            f"{path.stat().st_size / 1024:.0f} KiB",
+            note=f"for {current.n_rows:,} rows; merged from {len(weekly)} weekly profiles",
+        ),
+        Table(
+            ["column", "finding", "severity", "what"],
+            [[f.column, f.kind, f.severity, f.message] for f in quality.findings],
+            tones=["fail" if f.severity == "error" else "warn" for f in quality.findings],
+        ),
+        Table(["column", "kind", "missing", "summary"], [_profile_row(c) for c in current.columns]),
+    )
+    story.facts["quality"] = [f.to_dict() for f in quality.findings]
+    story.say(
+        "data quality",
+        f"profiled {current.n_rows:,} production rows into {path.stat().st_size / 1024:.0f} KiB "
+        f"(merged from {len(weekly)} weekly profiles); {len(quality.findings)} findings",
+        "ok" if quality.passed else "fail",
+    )
+    for finding in quality.findings:
+        story.say("data quality", f"{finding.column}: {finding.message}", "warn")
+
+
 def data_drift(
     story: Story, reference: pd.DataFrame, production: pd.DataFrame, target: str
 ) -> None:
@@ -352,6 +418,7 @@ def streaming_alarm(
 
 STEPS: tuple[Step, ...] = (
     overview,
+    data_quality,
     data_drift,
     streaming_alarm,
     estimated_performance,

@@ -1,0 +1,68 @@
+"""``driftline profile PATH``: a mergeable profile of a data file, and its quality."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from driftline.cli._common import ColumnsOption, JsonOption, existing_path, split_columns
+from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
+
+if TYPE_CHECKING:
+    from driftline.profiles import DatasetProfile
+
+_MAGIC = b"DLPROF"
+
+
+def _load(path: Path, what: str, columns: list[str] | None) -> DatasetProfile:
+    """Profile a data file in one streamed pass, or read a profile saved with ``--out``."""
+    from driftline.profiles import DatasetProfile, profile
+
+    existing_path(path, what=what)
+    with path.open("rb") as fh:
+        saved = fh.read(len(_MAGIC)) == _MAGIC
+    if saved:
+        return DatasetProfile.from_bytes(path.read_bytes())
+    return profile(path, columns=columns)
+
+
+def profile_command(
+    path: Annotated[Path, typer.Argument(help="Parquet or CSV file, or a saved profile.")],
+    columns: ColumnsOption = None,
+    reference: Annotated[
+        Path | None,
+        typer.Option(
+            "--reference",
+            help="Check data quality against this file or saved profile; exit 1 on findings.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write the serialized profile to this file.")
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Profile PATH (streamed, bounded memory); optionally check its quality against a reference."""
+    from driftline.profiles import check_quality
+
+    cols = split_columns(columns)
+    current = _load(path, "data", cols)
+    if out is not None:
+        out.write_bytes(current.to_bytes())
+    quality = (
+        None if reference is None else check_quality(current, _load(reference, "reference", cols))
+    )
+    if json_output:
+        payload = current.to_dict()
+        print_json(
+            payload if quality is None else {"profile": payload, "quality": quality.to_dict()}
+        )
+    else:
+        console.print("\n".join(current.summary()), markup=False)
+        if quality is not None:
+            console.print("\n" + "\n".join(quality.summary()), markup=False)
+        if out is not None:
+            console.print(f"Profile written to {out} ({out.stat().st_size:,} bytes)")
+    if quality is not None and not quality.passed:
+        raise typer.Exit(EXIT_CHECK_FAILED)
