@@ -109,16 +109,43 @@ TOOLS = {
 }
 
 
+def _reset_peak() -> None:
+    """Reset the kernel's peak-RSS counter (VmHWM) so the compute phase is measured alone."""
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def _vm_hwm() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _vm_rss() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def main() -> None:
     tool, ref_path, cur_path = sys.argv[1:4]
     ref = pd.read_parquet(ref_path, columns=FEATURES)
     cur = pd.read_parquet(cur_path, columns=FEATURES)
     frames = int(ref.memory_usage(deep=True).sum() + cur.memory_usage(deep=True).sum())
-    rss_loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    rss_loaded = _vm_rss()
+    _reset_peak()
     out = TOOLS[tool](ref, cur)
     out.update(
         tool=tool,
         peak_rss=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        compute_peak_rss=_vm_hwm(),
         rss_after_load=rss_loaded,
         frames_bytes=frames,
         pid=os.getpid(),

@@ -37,6 +37,8 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert result.facts["estimated_accuracy"]["first_alert"] is not None
     assert "calibration_shift" in result.facts["estimated_accuracy"]["warnings_after_labels"]
     assert "partner_api" in result.facts["worst_slice"]["description"]
+    assert result.facts["gate"]["verdict"] != "fail"
+    assert result.files["gate_report"].exists()
     drift = result.facts["drift"]
     per_week = list(drift["drifted_columns_per_week"].values())
     assert per_week[:3] == [0, 0, 0], "the stable first production weeks must stay quiet"

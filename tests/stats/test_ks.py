@@ -310,3 +310,14 @@ def test_pruned_kernel_on_large_samples(shift: float) -> None:
     a = np.sort(rng.normal(size=300_000))
     b = np.sort(rng.normal(shift, size=200_000))
     assert _sup_diff_pruned(a, b, PRUNE_STEP) == _sup_diff_merge(a, b)
+
+
+def test_from_sorted_without_validation_gives_the_same_result() -> None:
+    import numpy as np
+
+    from driftline.stats import ks_from_sorted, wasserstein_from_sorted
+
+    rng = np.random.default_rng(7)
+    a, b = np.sort(rng.normal(size=3_000)), np.sort(rng.normal(0.1, size=2_000))
+    assert ks_from_sorted(a, b, validate=False) == ks_from_sorted(a, b)
+    assert wasserstein_from_sorted(a, b, validate=False) == wasserstein_from_sorted(a, b)

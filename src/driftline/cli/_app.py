@@ -14,6 +14,7 @@ from driftline.cli._config_cmd import config_app
 from driftline.cli._drift_cmd import drift
 from driftline.cli._estimate_cmd import estimate
 from driftline.cli._evaluate_cmd import evaluate
+from driftline.cli._gate_cmd import gate_app
 from driftline.cli._output import EXIT_USAGE, err_console
 from driftline.cli._profile_cmd import profile_command
 from driftline.cli._quickstart_cmd import quickstart
@@ -61,6 +62,7 @@ app.command("profile")(profile_command)
 app.command("drift")(drift)
 app.command("evaluate")(evaluate)
 app.command("estimate")(estimate)
+app.add_typer(gate_app)
 app.add_typer(config_app)
 
 

@@ -88,7 +88,7 @@ def run_quickstart(
             f"{production['week'].max()})."
         ),
     )
-    story = Story(report, out_dir=out)
+    story = Story(report, out_dir=out, champion=model, train=scenario.train)
     story.facts["rows"] = {"reference": len(reference), "production": len(production)}
     story.facts["features"] = list(FEATURES)
     story.facts["score_mean"] = {

@@ -9,7 +9,17 @@ import pandas as pd
 
 from driftline.quickstart._scenario import FEATURES
 from driftline.quickstart._story import Story
-from driftline.report import Band, Chart, Line, Stat, Table, Text, histogram_chart, line_chart
+from driftline.report import (
+    Band,
+    Callout,
+    Chart,
+    Line,
+    Stat,
+    Table,
+    Text,
+    histogram_chart,
+    line_chart,
+)
 from driftline.report._document import Tone
 
 __all__ = ["STEPS"]
@@ -416,6 +426,76 @@ def streaming_alarm(
     )
 
 
+def gate(story: Story, reference: pd.DataFrame, production: pd.DataFrame, target: str) -> None:
+    """Retrain on fresher labelled weeks and gate the candidate against the production model."""
+    from driftline.gate import run
+    from driftline.quickstart._model import train_model
+
+    weeks = sorted(production["week"].unique())
+    fresh = production[production["week"].isin(weeks[-6:-2])]
+    holdout = production[production["week"].isin(weeks[-2:])]
+    candidate = train_model(fresh, target, seed=1)
+    policy = {
+        "name": "credit model promotion",
+        "target": target,
+        "features": list(FEATURES),
+        "checks": [
+            "roc_auc >= 0.70",
+            {"kind": "champion", "metric": "roc_auc", "margin": 0.01},
+            {"kind": "calibration", "max_ece": 0.05, "severity": "warn"},
+            {
+                "kind": "slices",
+                "metric": "accuracy",
+                "min_support": 200,
+                "min_value": 0.6,
+                "severity": "warn",
+            },
+            {"kind": "train_overlap", "max_share": 0.0},
+            {"kind": "latency", "p95_ms": 50, "severity": "warn"},
+        ],
+    }
+    columns = [*FEATURES, target]
+    report = run(
+        policy,
+        candidate=candidate,
+        champion=story.champion,
+        data=holdout[columns],
+        train_data=fresh[columns],
+    )
+    html = report.to_html(story.out_dir / "gate.html")
+    (story.out_dir / "gate.md").write_text(report.to_markdown(), encoding="utf-8")
+    (story.out_dir / "gate.junit.xml").write_text(report.to_junit(), encoding="utf-8")
+    story.files["gate_report"] = html
+    tone: Tone = "ok" if report.passed else "fail"
+    section = story.report.section("Deployment gate: retrained candidate vs production model")
+    section.add(
+        Callout(report.headline(), tone),
+        Text(
+            f"Candidate trained on {len(fresh):,} labelled rows of {weeks[-6]}–{weeks[-3]}; "
+            f"both models evaluated on the held-out weeks {weeks[-2]}–{weeks[-1]} "
+            f"({len(holdout):,} rows). Full report: {html.name}, PR comment: gate.md, "
+            "JUnit: gate.junit.xml."
+        ),
+        Table(
+            ["check", "status", "observed", "reason"],
+            [[c.name, c.status, _observed(c.observed), c.reason] for c in report.checks],
+            tones=[_STATUS_TONES[c.status] for c in report.checks],
+        ),
+    )
+    story.facts["gate"] = {"verdict": report.verdict, "checks": len(report.checks)}
+    story.say("gate", f"{report.headline()}; report {html}", tone)
+    for check in report.checks:
+        if check.status != "pass":
+            story.say("gate", f"{check.name}: {check.reason}", "warn")
+
+
+_STATUS_TONES: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail"}
+
+
+def _observed(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
 STEPS: tuple[Step, ...] = (
     overview,
     data_quality,
@@ -424,4 +504,5 @@ STEPS: tuple[Step, ...] = (
     estimated_performance,
     realized_performance,
     worst_slice,
+    gate,
 )

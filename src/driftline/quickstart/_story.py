@@ -31,6 +31,8 @@ class Story:
 
     report: Report
     out_dir: Path
+    champion: Any = None
+    train: Any = None
     files: dict[str, Path] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)

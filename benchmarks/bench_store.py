@@ -1,0 +1,223 @@
+"""Benchmark: sustained in-process ingestion through ``PredictionStore.ingest_batch``.
+
+Data: the standard monitoring data set (BENCHMARKS.md), its 25 feature columns plus a
+client-supplied prediction id, a timestamp (advancing, so hourly windows roll over)
+and the score ``proba``. Batches of 1,000 and 10,000 rows are ingested back to back
+into a fresh database (SQLite file in WAL mode; a new PostgreSQL database on the local
+server), each call one committed transaction. Rows/s = rows / wall time over the whole
+stream; median of ``--repeats`` fresh processes; per-batch latency p50/p99 and peak RSS.
+
+Ids: ``uuid4`` (random hex strings, the worst case for the id index: every insert lands
+on a random B-tree page) and ``uuid7`` (time-ordered, as driftline generates them and as
+the SDK will send them). Client ids always go through the duplicate check.
+
+The peer, measured in the same run, is the design the DESIGN.md rejects: one SQL row per
+prediction with all 25 features as columns, written with ``executemany`` (SQLAlchemy
+Core insert; insertmanyvalues on PostgreSQL) in one transaction per batch, with no
+validation at all.
+
+Run from the repository root::
+
+    .venv/bin/python -m benchmarks.bench_store                  # 1k and 10k batches, both backends
+    .venv/bin/python -m benchmarks.bench_store --rows 50000 --repeats 3 --backends sqlite
+
+Results are printed and written to ``benchmarks/results/bench_store.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from benchmarks._common import ROOT, machine, max_rss_bytes, median, run_fresh, write_results
+
+ADMIN_URL = os.environ.get(
+    "DRIFTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+FEATURES = [f"num_{i:02d}" for i in range(20)] + [f"cat_{j:02d}" for j in range(5)]
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def _batches(batch: int, total: int, ids_kind: str = "uuid4") -> list[pa.Table]:
+    from driftline.store import uuid7_strings
+    from driftline.testing import make_monitoring_data
+
+    pool_rows = min(total, 20_000)
+    _, cur = make_monitoring_data(pool_rows, seed=0, drift=True)
+    pool = pa.Table.from_pandas(cur[[*FEATURES, "proba"]], preserve_index=False)
+    pool = pool.rename_columns([*FEATURES, "score"])
+    rng = np.random.default_rng(1)
+    out = []
+    for i in range(total // batch):
+        start = (i * batch) % pool_rows
+        part = pool.slice(start, batch) if start + batch <= pool_rows else pool.slice(0, batch)
+        if ids_kind == "uuid7":
+            ids = uuid7_strings(batch).tolist()
+        else:
+            raw = rng.bytes(16 * batch)
+            ids = [raw[k * 16 : (k + 1) * 16].hex() for k in range(batch)]
+        stamps = T0 + timedelta(seconds=i * batch / 50)  # 50 predictions/s: windows roll over
+        ts = pa.array(np.full(batch, stamps), pa.timestamp("us", tz="UTC"))
+        out.append(
+            part.append_column("prediction_id", pa.array(ids)).append_column("timestamp", ts)
+        )
+    return out
+
+
+def _database(backend: str, folder: str) -> tuple[str, Any]:
+    if backend == "sqlite":
+        return f"sqlite:///{folder}/bench.db", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"driftline_bench_{secrets.token_hex(5)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+def _worker(backend: str, mode: str, batch: int, total: int, ids_kind: str) -> dict[str, Any]:
+    from sqlalchemy import Column, Float, MetaData, String, Table, insert
+
+    from driftline.store import (
+        Catalog,
+        PredictionStore,
+        VersionSchema,
+        create_engine_from_url,
+        migrate,
+        session_factory,
+    )
+
+    batches = _batches(batch, total, ids_kind)
+    with tempfile.TemporaryDirectory(prefix="bench_store_") as folder:
+        url, drop = _database(backend, folder)
+        engine = create_engine_from_url(url)
+        try:
+            latencies = []
+            if mode == "rowwise":
+                meta = MetaData()
+                cols = [Column(f, String if f.startswith("cat") else Float) for f in FEATURES]
+                table = Table(
+                    "rowwise",
+                    meta,
+                    Column("prediction_id", String(64), primary_key=True),
+                    Column("ts", String(40)),
+                    Column("score", Float),
+                    *cols,
+                )
+                meta.create_all(engine)
+                payloads = [b.to_pylist() for b in batches]
+                for rows in payloads:
+                    for row in rows:
+                        row["ts"] = str(row.pop("timestamp"))
+                start = time.perf_counter()
+                for rows in payloads:
+                    t = time.perf_counter()
+                    with engine.begin() as conn:
+                        conn.execute(insert(table), rows)
+                    latencies.append(time.perf_counter() - t)
+                seconds = time.perf_counter() - start
+            else:
+                migrate(engine)
+                with session_factory(engine).begin() as session:
+                    catalog = Catalog(session)
+                    model = catalog.create_model(catalog.create_project("bench").id, "m")
+                    schema = VersionSchema.infer(batches[0])
+                    version_id = catalog.create_version(model.id, "1", schema).id
+                store = PredictionStore(
+                    engine, pg_bulk="executemany" if mode == "values" else "copy"
+                )
+                start = time.perf_counter()
+                accepted = 0
+                for b in batches:
+                    t = time.perf_counter()
+                    accepted += store.ingest_batch(version_id, b).accepted
+                    latencies.append(time.perf_counter() - t)
+                seconds = time.perf_counter() - start
+                if accepted != len(batches) * batch:
+                    raise RuntimeError(f"only {accepted} rows accepted")
+        finally:
+            engine.dispose()
+            if drop is not None:
+                drop()
+    rows = len(batches) * batch
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_second": rows / seconds,
+        "p50_ms": float(np.percentile(latencies, 50) * 1e3),
+        "p99_ms": float(np.percentile(latencies, 99) * 1e3),
+        "peak_rss": max_rss_bytes(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[1_000, 10_000])
+    parser.add_argument("--rows", type=int, default=100_000, help="rows per measurement")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
+    parser.add_argument("--ids", nargs="+", default=["uuid4", "uuid7"], choices=["uuid4", "uuid7"])
+    parser.add_argument("--worker", nargs=5, metavar=("BACKEND", "MODE", "BATCH", "ROWS", "IDS"))
+    args = parser.parse_args()
+    if args.worker:
+        backend, mode, batch, rows, ids_kind = args.worker
+        print(json.dumps(_worker(backend, mode, int(batch), int(rows), ids_kind)))
+        return
+    modes = {"sqlite": ["store", "rowwise"], "postgres": ["store", "values", "rowwise"]}
+    labels = {
+        "store": "ingest_batch",
+        "values": "ingest_batch (insertmanyvalues)",
+        "rowwise": "peer: row per prediction",
+    }
+    results: dict[str, Any] = {"machine": machine(), "rows": args.rows, "ids": args.ids, "runs": {}}
+    for ids_kind, backend, batch in (
+        (i, b, n) for i in args.ids for b in args.backends for n in args.batches
+    ):
+        measured: dict[str, dict[str, Any]] = {}
+        for mode in modes[backend]:
+            argv = ["-m", "benchmarks.bench_store", "--worker", backend, mode, str(batch),
+                    str(args.rows), ids_kind]  # fmt: skip
+            runs = [run_fresh(argv) for _ in range(args.repeats)]
+            measured[mode] = {
+                "rows_per_second_median": median([r["rows_per_second"] for r in runs]),
+                "rows_per_second_all": [r["rows_per_second"] for r in runs],
+                "p50_ms_median": median([r["p50_ms"] for r in runs]),
+                "p99_ms_median": median([r["p99_ms"] for r in runs]),
+                "peak_rss_median": median([r["peak_rss"] for r in runs]),
+            }
+        base = measured["store"]["rows_per_second_median"]
+        for mode, m in measured.items():
+            m["ratio_to_ingest_batch"] = m["rows_per_second_median"] / base
+            print(
+                f"{ids_kind} ids {backend:>8} {batch:>6,}-row batches | {labels[mode]:<32} "
+                f"{m['rows_per_second_median']:>9,.0f} rows/s  p50 {m['p50_ms_median']:7.1f} ms"
+                f"  p99 {m['p99_ms_median']:7.1f} ms  peak RSS "
+                f"{m['peak_rss_median'] / 2**20:,.0f} MB  ({m['ratio_to_ingest_batch']:.2f}x)",
+                flush=True,
+            )
+        results["runs"][f"{ids_kind}/{backend}/{batch}"] = measured
+    out = write_results("bench_store", results)
+    print(f"wrote {Path(out).relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,450 @@
+"""Prediction ingestion: validate columnar, store one compressed Arrow blob per batch and
+window plus a narrow index row per prediction, join labels — each call one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Literal, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Connection, Engine, Table, insert, select, text, update
+
+from driftline.exceptions import ParameterError
+from driftline.store._arrow import Compression, from_ipc, to_ipc
+from driftline.store._bulk import (
+    dialect_insert,
+    existing_ids,
+    insert_index_rows,
+    lookup_predictions,
+    upsert_windows,
+)
+from driftline.store._engine import write_options
+from driftline.store._models import (
+    ModelVersion,
+    PendingLabel,
+    Prediction,
+    PredictionBatch,
+    Window,
+)
+from driftline.store._results import IngestResult, LabelResult, RejectedRow
+from driftline.store._schema import VersionSchema
+from driftline.store._types import utcnow
+from driftline.store._uuid7 import uuid7_strings
+from driftline.store._validate import validate_batch
+
+__all__ = ["PredictionStore"]
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_PRED: Final = cast(Table, Prediction.__table__)
+_INDEX = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
+
+
+def _micros(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+class PredictionStore:
+    """Ingest prediction batches and labels for model versions; read windows back.
+
+    Every method runs in its own transaction and returns only after it committed, so a
+    returned result is durable ("acknowledged"). ``pg_bulk`` selects how index rows are
+    written on PostgreSQL: ``COPY`` (default) or ``executemany`` with insertmanyvalues.
+
+    >>> import pyarrow as pa
+    >>> from driftline.store import Catalog, VersionSchema, create_engine_from_url, migrate
+    >>> from driftline.store import session_factory
+    >>> engine = create_engine_from_url("sqlite://"); migrate(engine)
+    >>> with session_factory(engine).begin() as session:
+    ...     catalog = Catalog(session)
+    ...     model = catalog.create_model(catalog.create_project("p").id, "m")
+    ...     version = catalog.create_version(model.id, "1", VersionSchema({"x": "numeric"}))
+    >>> store = PredictionStore(engine)
+    >>> batch = pa.table({"prediction_id": ["a", "b"], "x": [1.0, 2.0], "score": [0.1, 0.9]})
+    >>> store.ingest_batch(version.id, batch).accepted
+    2
+    >>> store.ingest_batch(version.id, batch).duplicates
+    ('a', 'b')
+    >>> store.ingest_labels(version.id, ["a", "zz"], [1, 0]).to_dict()
+    {'joined': 1, 'pending': 1}
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        compression: Compression = "zstd",
+        pg_bulk: Literal["copy", "executemany"] = "copy",
+    ) -> None:
+        if compression not in ("zstd", "lz4", "none"):
+            raise ParameterError(
+                "The 'compression' parameter must be one of ['zstd', 'lz4', 'none']; "
+                f"got {compression!r}."
+            )
+        if pg_bulk not in ("copy", "executemany"):
+            raise ParameterError(
+                f"The 'pg_bulk' parameter must be 'copy' or 'executemany'; got {pg_bulk!r}."
+            )
+        self.engine = engine
+        self.compression: Compression = compression
+        self.pg_bulk: Literal["copy", "executemany"] = pg_bulk
+        self._versions: dict[str, tuple[VersionSchema, str, int]] = {}
+        self._window_ids: dict[tuple[str, int], str] = {}
+
+    # helpers -------------------------------------------------------------------------------
+    def _version(self, conn: Connection, version_id: str) -> tuple[VersionSchema, str, int]:
+        cached = self._versions.get(version_id)
+        if cached is None:
+            row = conn.execute(
+                select(
+                    ModelVersion.schema, ModelVersion.window_kind, ModelVersion.window_size
+                ).where(ModelVersion.id == version_id)
+            ).first()
+            if row is None:
+                raise ParameterError(f"No model version with id {version_id!r}.")
+            cached = (VersionSchema.from_dict(row[0]), row[1], int(row[2]))
+            self._versions[version_id] = cached
+        return cached
+
+    def _window_keys(
+        self, conn: Connection, version_id: str, ts_us: np.ndarray, kind: str, size: int
+    ) -> np.ndarray:
+        if kind == "time":
+            width = size * 1_000_000
+            return np.asarray((ts_us // width) * width, dtype=np.int64)
+        if conn.dialect.name == "postgresql":  # serialize row-count windows per version
+            conn.execute(
+                select(ModelVersion.id).where(ModelVersion.id == version_id).with_for_update()
+            )
+        last = conn.execute(
+            select(Window.window_key, Window.row_count)
+            .where(Window.model_version_id == version_id)
+            .order_by(Window.window_key.desc())
+            .limit(1)
+        ).first()
+        before = 0 if last is None else int(last[0]) * size + int(last[1])
+        return np.asarray((before + np.arange(len(ts_us))) // size, dtype=np.int64)
+
+    # ingestion -------------------------------------------------------------------------------
+    def ingest_batch(
+        self, version_id: str, table: pa.Table, *, all_or_nothing: bool = False
+    ) -> IngestResult:
+        """Validate and store one batch of predictions for ``version_id``.
+
+        Invalid rows are listed with their reasons and the valid rows kept, unless
+        ``all_or_nothing`` is true, in which case one invalid row refuses the whole batch
+        (``stored=False``). Missing prediction ids are generated (UUIDv7). Ids already
+        stored for the version are skipped and reported as duplicates.
+        """
+        now = utcnow()
+        with self.engine.connect() as conn:
+            schema, kind, size = self._version(conn, version_id)
+        # Validation runs before the write transaction, so the write lock is held briefly.
+        checked = validate_batch(schema, table, now=now)
+        rejected = self._rejected(checked.table, checked.reasons)
+        if all_or_nothing and rejected:
+            return IngestResult(0, (), (), rejected, (), False)
+        options = write_options(self.engine)
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            result, created = self._store(
+                conn, version_id, checked.table, checked.valid, rejected, now, kind, size
+            )
+        if len(self._window_ids) > 100_000:
+            self._window_ids.clear()
+        self._window_ids.update(created)  # only after the commit made them real
+        return result
+
+    def _rejected(self, table: pa.Table, reasons: dict[int, list[str]]) -> tuple[RejectedRow, ...]:
+        if not reasons:
+            return ()
+        rows = sorted(reasons)
+        ids = table["prediction_id"].take(pa.array(rows)).to_pylist()
+        return tuple(RejectedRow(r, i, tuple(reasons[r])) for r, i in zip(rows, ids, strict=True))
+
+    def _store(
+        self,
+        conn: Connection,
+        version_id: str,
+        table: pa.Table,
+        valid: np.ndarray,
+        rejected: tuple[RejectedRow, ...],
+        now: datetime,
+        kind: str,
+        size: int,
+    ) -> tuple[IngestResult, dict[tuple[str, int], str]]:
+        table = table.filter(pa.array(valid))
+        ids = table["prediction_id"]
+        given = pc.is_valid(ids).to_numpy(zero_copy_only=False)
+        generated = uuid7_strings(int((~given).sum()))
+        id_values = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
+        id_values[~given] = generated
+        keep = np.ones(len(id_values), dtype=bool)
+        duplicates: list[str] = []
+        if given.any():
+            positions = np.flatnonzero(given)
+            client = pa.table(
+                {"id": pa.array(id_values[positions], pa.string()), "pos": pa.array(positions)}
+            )
+            if pc.count_distinct(client["id"]).as_py() == len(positions):
+                first = positions  # fast path: no id repeats within the batch
+            else:
+                first = client.group_by("id").aggregate([("pos", "min")])["pos_min"].to_numpy()
+                first = np.sort(first)
+                keep[np.setdiff1d(positions, first, assume_unique=True)] = False
+            known = existing_ids(conn, version_id, id_values[first].tolist())
+            if known:
+                stored_before = np.isin(id_values, np.array(sorted(known), dtype=object))
+                keep &= ~stored_before
+            duplicates = id_values[~keep].tolist()
+        table = table.set_column(0, "prediction_id", pa.array(id_values, pa.string()))
+        table = table.filter(pa.array(keep))
+        if table.num_rows == 0:
+            return IngestResult(0, (), tuple(duplicates), rejected, (), True), {}
+        ts_us = table["timestamp"].cast(pa.int64()).to_numpy()
+        keys = self._window_keys(conn, version_id, ts_us, kind, size)
+        distinct = np.unique(keys)
+        cached = {k: self._window_ids.get((version_id, k)) for k in distinct.tolist()}
+        missing = [k for k, w in cached.items() if w is None]
+        created = upsert_windows(conn, version_id, missing, kind, size) if missing else {}
+        windows = {k: w if w is not None else created[k] for k, w in cached.items()}
+        batch_ids = uuid7_strings(len(distinct)).tolist()
+        for key, batch_id in zip(distinct.tolist(), batch_ids, strict=True):
+            mask = keys == key
+            part = table.filter(pa.array(mask)) if len(distinct) > 1 else table
+            part_ts = ts_us[mask]
+            conn.execute(
+                insert(PredictionBatch),
+                {
+                    "id": batch_id,
+                    "model_version_id": version_id,
+                    "window_id": windows[key],
+                    "row_count": part.num_rows,
+                    "ts_min_us": int(part_ts.min()),
+                    "ts_max_us": int(part_ts.max()),
+                    "compression": self.compression,
+                    "payload": to_ipc(part, compression=self.compression),
+                    "received_at": now,
+                },
+            )
+            insert_index_rows(
+                conn, version_id, batch_id, windows[key], part, part_ts, pg_bulk=self.pg_bulk
+            )
+            conn.execute(
+                update(Window)
+                .where(Window.id == windows[key])
+                .values(row_count=Window.row_count + part.num_rows, dirty=True)
+            )
+        self._resolve_pending(conn, version_id, batch_ids, now)
+        accepted = tuple(table["prediction_id"].to_pylist())
+        result = IngestResult(
+            len(accepted), accepted, tuple(duplicates), rejected, tuple(batch_ids), True
+        )
+        return result, {(version_id, k): w for k, w in created.items()}
+
+    def _resolve_pending(
+        self, conn: Connection, version_id: str, batch_ids: list[str], now: datetime
+    ) -> None:
+        rows = conn.execute(
+            text(
+                "SELECT p.prediction_id, p.label, x.window_id FROM pending_labels p "
+                "JOIN predictions x ON x.model_version_id = p.model_version_id "
+                "AND x.prediction_id = p.prediction_id "
+                "WHERE p.model_version_id = :v AND x.batch_id IN :batches"
+            ).bindparams(_expanding("batches")),
+            {"v": version_id, "batches": batch_ids},
+        ).all()
+        if not rows:
+            return
+        self._apply_labels(conn, version_id, [(r[0], r[1], r[2], None) for r in rows], now)
+        conn.execute(
+            text("DELETE FROM pending_labels WHERE model_version_id = :v AND prediction_id = :p"),
+            [{"v": version_id, "p": r[0]} for r in rows],
+        )
+
+    def _apply_labels(
+        self,
+        conn: Connection,
+        version_id: str,
+        rows: list[tuple[str, float, str, float | None]],
+        now: datetime,
+    ) -> None:
+        """Write labels onto index rows: (prediction id, label, window id, previous label)."""
+        conn.execute(
+            update(_PRED)
+            .where(
+                _PRED.c.model_version_id == _bind("v"),
+                _PRED.c.prediction_id == _bind("p"),
+            )
+            .values(label=_bind("label"), label_at=_bind("at", _PRED.c.label_at)),
+            [{"v": version_id, "p": p, "label": lab, "at": now} for p, lab, _, _ in rows],
+        )
+        fresh: dict[str, int] = {}
+        touched: set[str] = set()
+        for _, _, window, previous in rows:
+            touched.add(window)
+            if previous is None:
+                fresh[window] = fresh.get(window, 0) + 1
+        for window in touched:
+            conn.execute(
+                update(Window)
+                .where(Window.id == window)
+                .values(label_count=Window.label_count + fresh.get(window, 0), dirty=True)
+            )
+
+    def ingest_labels(
+        self,
+        version_id: str,
+        prediction_ids: list[str] | pa.Array | np.ndarray,
+        labels: list[float] | pa.Array | np.ndarray,
+    ) -> LabelResult:
+        """Join labels to stored predictions by id; keep the others until they arrive.
+
+        A later label for the same prediction replaces the earlier one. Windows that
+        receive labels are marked for recomputation.
+        """
+        ids = (
+            pa.array(prediction_ids, pa.string())
+            if not isinstance(prediction_ids, pa.Array)
+            else prediction_ids.cast(pa.string())
+        )
+        try:
+            values = np.asarray(labels, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ParameterError(
+                "The 'labels' parameter must hold numbers (class labels as 0/1 or class "
+                f"index; regression targets as floats): {exc}"
+            ) from exc
+        if values.ndim != 1 or len(values) != len(ids):
+            raise ParameterError(
+                f"'prediction_ids' and 'labels' must be 1-d and of equal length; got {len(ids)} "
+                f"ids and labels of shape {values.shape}."
+            )
+        if ids.null_count or not np.isfinite(values).all():
+            raise ParameterError("Label ids must be non-null and labels finite numbers.")
+        last: dict[str, float] = dict(zip(ids.to_pylist(), values.tolist(), strict=True))
+        now = utcnow()
+        options = write_options(self.engine)
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            self._version(conn, version_id)
+            found = lookup_predictions(conn, version_id, list(last))
+            joined = [(p, last[p], w, prev) for p, w, prev in found]
+            if joined:
+                self._apply_labels(conn, version_id, joined, now)
+            pending = [p for p in last if p not in {f[0] for f in found}]
+            if pending:
+                _upsert_pending(conn, version_id, [(p, last[p]) for p in pending], now)
+        return LabelResult(joined=len(joined), pending=len(pending))
+
+    # reading -----------------------------------------------------------------------------------
+    def read_window(self, window_id: str) -> pa.Table:
+        """Every stored row of a window (normalized columns), in arrival order."""
+        with self.engine.connect() as conn:
+            payloads = (
+                conn.execute(
+                    select(PredictionBatch.payload)
+                    .where(PredictionBatch.window_id == window_id)
+                    .order_by(PredictionBatch.id)
+                )
+                .scalars()
+                .all()
+            )
+        if not payloads:
+            raise ParameterError(f"No stored batches for window {window_id!r}.")
+        return pa.concat_tables([from_ipc(p) for p in payloads])
+
+    def read_index(self, window_id: str) -> pa.Table:
+        """The narrow index of a window: id, timestamp, score, prediction, label, label time."""
+        c = _PRED.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(c.prediction_id, c.ts_us, c.score, c.prediction, c.label, c.label_at)
+                .where(c.window_id == window_id)
+                .order_by(c.ts_us, c.prediction_id)
+            ).all()
+        cols: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in _INDEX]
+        return pa.table(
+            {
+                "prediction_id": pa.array(cols[0], pa.string()),
+                "timestamp": pa.array(cols[1], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+                "score": pa.array(cols[2], pa.float64()),
+                "prediction": pa.array(cols[3], pa.float64()),
+                "label": pa.array(cols[4], pa.float64()),
+                "label_at": pa.array(cols[5], pa.timestamp("us", tz="UTC")),
+            }
+        )
+
+    def save_window_results(
+        self, window: Window, results: dict[str, Any], *, profile: bytes | None = None
+    ) -> bool:
+        """Store computed results (and the merged profile) for ``window`` as read earlier.
+
+        Optimistic: succeeds only if no rows, labels or other computation reached the
+        window since ``window`` was read (same ``version``, ``row_count``, ``label_count``);
+        then ``version`` goes up by one and ``dirty`` is cleared. Returns False otherwise,
+        and the caller recomputes from a fresh read.
+        """
+        values: dict[str, Any] = {
+            "results": results,
+            "version": Window.version + 1,
+            "dirty": False,
+            "computed_at": utcnow(),
+        }
+        if profile is not None:
+            values["profile"] = profile
+        options = write_options(self.engine)
+        with self.engine.connect().execution_options(**options) as conn, conn.begin():
+            done = conn.execute(
+                update(Window)
+                .where(
+                    Window.id == window.id,
+                    Window.version == window.version,
+                    Window.row_count == window.row_count,
+                    Window.label_count == window.label_count,
+                )
+                .values(**values)
+            )
+            return bool(done.rowcount == 1)
+
+    def windows(self, version_id: str) -> list[Window]:
+        """The version's windows, oldest first (detached ORM objects)."""
+        from sqlalchemy.orm import Session
+
+        with Session(self.engine, expire_on_commit=False) as session:
+            found = session.scalars(
+                select(Window)
+                .where(Window.model_version_id == version_id)
+                .order_by(Window.window_key)
+            ).all()
+            session.expunge_all()
+        return list(found)
+
+
+def _bind(name: str, column: Any = None) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, type_=None if column is None else column.type)
+
+
+def _expanding(name: str) -> Any:
+    from sqlalchemy import bindparam
+
+    return bindparam(name, expanding=True)
+
+
+def _upsert_pending(
+    conn: Connection, version_id: str, rows: list[tuple[str, float]], now: datetime
+) -> None:
+
+    stmt = dialect_insert(conn, PendingLabel)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["model_version_id", "prediction_id"],
+        set_={"label": stmt.excluded.label, "received_at": stmt.excluded.received_at},
+    )
+    conn.execute(
+        stmt,
+        [
+            {"model_version_id": version_id, "prediction_id": p, "label": lab, "received_at": now}
+            for p, lab in rows
+        ],
+    )

@@ -1,0 +1,137 @@
+"""What a model version's prediction rows look like: feature kinds and special columns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal, get_args
+
+import pyarrow as pa
+
+from driftline.exceptions import ParameterError, SchemaMismatchError
+
+__all__ = ["FeatureKind", "Task", "VersionSchema"]
+
+FeatureKind = Literal["numeric", "categorical", "boolean"]
+Task = Literal["binary", "multiclass", "regression"]
+_KINDS: tuple[str, ...] = get_args(FeatureKind)
+_TASKS: tuple[str, ...] = get_args(Task)
+
+
+def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ParameterError(
+            f"The {name!r} parameter must be one of {list(allowed)}; got {value!r} instead."
+        )
+
+
+@dataclass(frozen=True)
+class VersionSchema:
+    """The columns a version's prediction batches carry.
+
+    ``features`` maps each feature column to its kind. Rows also carry a prediction id
+    (generated when absent), a timestamp (the ingestion time when the column is absent),
+    and a score and/or a numeric prediction. For ``task="binary"`` the score is the
+    probability of the positive class and must lie in [0, 1].
+
+    >>> schema = VersionSchema({"age": "numeric", "city": "categorical"})
+    >>> VersionSchema.from_dict(schema.to_dict()) == schema
+    True
+    """
+
+    features: Mapping[str, FeatureKind]
+    task: Task = "binary"
+    id_column: str = "prediction_id"
+    timestamp_column: str = "timestamp"
+    score_column: str | None = "score"
+    prediction_column: str | None = "prediction"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.features, Mapping) or not self.features:
+            raise ParameterError(
+                "The 'features' parameter must be a non-empty mapping of column name to "
+                f"kind; got {self.features!r}."
+            )
+        for name, kind in self.features.items():
+            if not isinstance(name, str) or not name:
+                raise ParameterError(f"Feature names must be non-empty strings; got {name!r}.")
+            _choice(f"features[{name!r}]", kind, _KINDS)
+        _choice("task", self.task, _TASKS)
+        special = [self.id_column, self.timestamp_column, self.score_column, self.prediction_column]
+        named = [c for c in special if c is not None]
+        if len(set(named)) != len(named) or set(named) & set(self.features):
+            raise ParameterError(
+                "The id, timestamp, score and prediction columns must be distinct from each "
+                f"other and from the features; got {named}."
+            )
+        if self.score_column is None and self.prediction_column is None:
+            raise ParameterError(
+                "At least one of 'score_column' and 'prediction_column' is needed."
+            )
+        object.__setattr__(self, "features", MappingProxyType(dict(self.features)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (stored in ``model_versions.schema``)."""
+        return {
+            "features": dict(self.features),
+            "task": self.task,
+            "id_column": self.id_column,
+            "timestamp_column": self.timestamp_column,
+            "score_column": self.score_column,
+            "prediction_column": self.prediction_column,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VersionSchema:
+        """Rebuild a schema written by :meth:`to_dict`."""
+        try:
+            return cls(
+                features=dict(data["features"]),
+                task=data.get("task", "binary"),
+                id_column=data.get("id_column", "prediction_id"),
+                timestamp_column=data.get("timestamp_column", "timestamp"),
+                score_column=data.get("score_column", "score"),
+                prediction_column=data.get("prediction_column", "prediction"),
+            )
+        except (KeyError, TypeError) as exc:
+            raise SchemaMismatchError(f"Not a driftline version schema: {data!r}") from exc
+
+    @classmethod
+    def infer(
+        cls,
+        table: pa.Table,
+        *,
+        task: Task = "binary",
+        id_column: str = "prediction_id",
+        timestamp_column: str = "timestamp",
+        score_column: str | None = "score",
+        prediction_column: str | None = "prediction",
+        exclude: tuple[str, ...] = (),
+    ) -> VersionSchema:
+        """Infer feature kinds from an Arrow table (every column but the special ones).
+
+        >>> import pyarrow as pa
+        >>> t = pa.table({"x": [1.0], "c": ["a"], "b": [True], "score": [0.5]})
+        >>> dict(VersionSchema.infer(t).features)
+        {'x': 'numeric', 'c': 'categorical', 'b': 'boolean'}
+        """
+        special = {id_column, timestamp_column, score_column, prediction_column, *exclude}
+        features: dict[str, FeatureKind] = {}
+        for name, dtype in zip(table.schema.names, table.schema.types, strict=True):
+            if name in special:
+                continue
+            if pa.types.is_boolean(dtype):
+                features[name] = "boolean"
+            elif pa.types.is_integer(dtype) or pa.types.is_floating(dtype):
+                features[name] = "numeric"
+            else:
+                features[name] = "categorical"
+        return cls(
+            features,
+            task=task,
+            id_column=id_column,
+            timestamp_column=timestamp_column,
+            score_column=score_column,
+            prediction_column=prediction_column,
+        )
