@@ -85,3 +85,14 @@ def test_errors() -> None:
     data = {"a": np.arange(100.0)}
     with pytest.raises(ParameterError, match="raw reference rows"):
         DriftDetector(multivariate=["pca"]).fit(profile(data))
+
+
+def test_more_than_255_categories_are_supported() -> None:
+    rng = np.random.default_rng(6)
+    names = np.array([f"c{i:04d}" for i in range(1_000)], dtype=object)
+    ref = {"x": rng.normal(size=3_000), "k": names[rng.integers(0, 1_000, 3_000)]}
+    cur = {"x": rng.normal(size=3_000), "k": names[rng.integers(0, 1_000, 3_000)]}
+    cur["k"][:5] = None  # missing values get their own code
+    ref["k"][:5] = None
+    result = DomainClassifierDetector().fit(ref).compare(cur)
+    assert not result.drifted

@@ -184,6 +184,10 @@ def test_labels_before_predictions_are_joined_on_arrival(engine: Engine, version
         "e3": 0.0,
     }
     assert window.label_count == 2
+    label_times = dict(zip(index["prediction_id"], index["label_at"], strict=True))
+    assert label_times["e1"] is not None
+    assert label_times["e3"] is not None
+    assert label_times["e1"] < label_times["e3"]  # when each label arrived, not the prediction
     with engine.connect() as conn:
         left = (
             conn.execute(
@@ -327,3 +331,16 @@ def test_window_results_are_saved_optimistically(engine: Engine, version_id: str
     )
     assert done.computed_at is not None
     assert not store.save_window_results(fresh, {"drift": False})  # stale version
+
+
+def test_empty_and_fully_rejected_batches_store_nothing(engine: Engine, version_id: str) -> None:
+    store = PredictionStore(engine)
+    empty = store.ingest_batch(version_id, _batch(0))
+    assert (empty.accepted, empty.rejected, empty.batch_ids, empty.stored) == (0, (), (), True)
+    bad = _batch(3)
+    bad = bad.set_column(bad.column_names.index("score"), "score", pa.array([2.0, -1.0, 9.0]))
+    result = store.ingest_batch(version_id, bad)
+    assert result.accepted == 0
+    assert [r.row for r in result.rejected] == [0, 1, 2]
+    assert _count(engine, version_id, PredictionBatch) == 0
+    assert store.windows(version_id) == []

@@ -13,16 +13,19 @@ from typing import Any, Self
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import stats as sps
 
 from driftline.exceptions import InsufficientDataError, NotFittedError, ParameterError
 from driftline.profiles._build import _numeric_input, _to_strings, infer_kind
+from driftline.profiles._column import ColumnKind
 from driftline.profiles._input import to_table
 
 __all__ = ["DomainClassifierDetector", "MultivariateDrift", "PCAReconstructionDetector"]
 
 _MIN_ROWS = 50
+_MAX_CATEGORIES = 253
 
 
 @dataclass(frozen=True)
@@ -82,27 +85,50 @@ class MultivariateDrift:
 
 
 class _Encoder:
-    """Encodes columns to a float matrix with the reference's category codes."""
+    """Encodes columns to a float matrix: numeric as floats, categories as integer codes.
+
+    The kinds come from the reference. Which categories get their own code is chosen by
+    :meth:`fit_categories` from *both* samples pooled, so that under no drift the encoding
+    treats the two sides alike (choosing on the reference alone would favour its own
+    frequent values and leak the side into the codes).
+    """
 
     def __init__(self, table: pa.Table) -> None:
         self.numeric: list[str] = []
-        self.categories: dict[str, dict[str, int]] = {}
+        self.kinds: dict[str, ColumnKind] = {}
+        self.categories: dict[str, pa.Array] = {}
+        categorical: list[str] = []
         for name in table.column_names:
             arr = table.column(name).combine_chunks()
             kind = infer_kind(table.schema.field(name), arr)
             if kind in ("numeric", "datetime"):
                 self.numeric.append(name)
+                self.kinds[name] = kind
             elif kind in ("categorical", "boolean"):
-                values = _to_strings(arr).unique().drop_null().to_pylist()
-                self.categories[name] = {str(v): i for i, v in enumerate(sorted(values))}
-        if not self.numeric and not self.categories:
+                categorical.append(name)
+        if not self.numeric and not categorical:
             raise ParameterError(
                 "Multivariate drift needs at least one numeric or categorical column."
             )
-        self.kinds = {
-            n: infer_kind(table.schema.field(n), table.column(n).combine_chunks())
-            for n in self.numeric
-        }
+        empty = pa.array([], type=pa.large_string())
+        self.categories = dict.fromkeys(categorical, empty)
+
+    def fit_categories(self, *tables: pa.Table) -> None:
+        """Keep the most frequent categories of the pooled tables (at most 253 per column)."""
+        for name in self.categories:
+            pooled: dict[str, int] = {}
+            for table in tables:
+                counted = pc.value_counts(
+                    _to_strings(table.column(name).combine_chunks()).drop_null()
+                )
+                for value, count in zip(
+                    counted.field("values").to_pylist(),
+                    counted.field("counts").to_pylist(),
+                    strict=True,
+                ):
+                    pooled[str(value)] = pooled.get(str(value), 0) + int(count)
+            top = sorted(pooled.items(), key=lambda t: (-t[1], t[0]))[:_MAX_CATEGORIES]
+            self.categories[name] = pa.array(sorted(v for v, _ in top), type=pa.large_string())
 
     @property
     def names(self) -> list[str]:
@@ -114,16 +140,13 @@ class _Encoder:
             arr = table.column(name).combine_chunks()
             if pa.types.is_dictionary(arr.type):
                 arr = arr.dictionary_decode()
-            columns.append(_numeric_input(arr, self.kinds[name] or "numeric"))
-        for name, codes in self.categories.items():
-            values = _to_strings(table.column(name).combine_chunks()).to_pylist()
-            unseen, missing = len(codes), len(codes) + 1
-            columns.append(
-                np.array(
-                    [missing if v is None else codes.get(v, unseen) for v in values],
-                    dtype=np.float64,
-                )
-            )
+            columns.append(_numeric_input(arr, self.kinds[name]))
+        for name, kept in self.categories.items():
+            values = _to_strings(table.column(name).combine_chunks())
+            codes = pc.index_in(values, value_set=kept)  # null where not kept or missing
+            unseen = pc.if_else(pc.is_null(values), _MAX_CATEGORIES + 1, _MAX_CATEGORIES)
+            filled = pc.coalesce(codes, pc.cast(unseen, codes.type))
+            columns.append(filled.to_numpy(zero_copy_only=False).astype(np.float64))
         matrix = np.column_stack(columns)
         matrix[~np.isfinite(matrix)] = np.nan
         return matrix
@@ -205,7 +228,7 @@ class DomainClassifierDetector:
         table = _sample(to_table(reference), self.max_rows, rng)
         _enough(table.num_rows, "reference")
         self.encoder_ = _Encoder(table)
-        self.reference_ = self.encoder_.transform(table)
+        self.reference_ = table.select(self.encoder_.names)
         return self
 
     def compare(self, current: object) -> MultivariateDrift:
@@ -221,9 +244,11 @@ class DomainClassifierDetector:
         rng = np.random.default_rng(self.random_state)
         table = _sample(to_table(current, self.encoder_.names), self.max_rows, rng)
         _enough(table.num_rows, "current")
+        self.encoder_.fit_categories(self.reference_, table)
+        ref = self.encoder_.transform(self.reference_)
         cur = self.encoder_.transform(table)
-        x = np.vstack((self.reference_, cur))
-        y = np.r_[np.zeros(len(self.reference_)), np.ones(len(cur))]
+        x = np.vstack((ref, cur))
+        y = np.r_[np.zeros(len(ref)), np.ones(len(cur))]
         n_cat = len(self.encoder_.categories)
         categorical = np.r_[np.zeros(x.shape[1] - n_cat, bool), np.ones(n_cat, bool)]
         oof = np.empty(len(y))
@@ -251,11 +276,11 @@ class DomainClassifierDetector:
         return MultivariateDrift(
             method="domain_classifier",
             statistic=auc,
-            p_value=_auc_pvalue(auc, len(self.reference_), len(cur)),
+            p_value=_auc_pvalue(auc, len(ref), len(cur)),
             effect_size=auc - 0.5,
             threshold=self.threshold,
             alpha=self.alpha,
-            n_reference=len(self.reference_),
+            n_reference=len(ref),
             n_current=len(cur),
             top_features=[(n, round(s, 6)) for n, s in ranked if s > 0][:10],
         )

@@ -235,28 +235,28 @@ class PredictionStore:
                 .where(Window.id == windows[key])
                 .values(row_count=Window.row_count + part.num_rows, dirty=True)
             )
-        self._resolve_pending(conn, version_id, batch_ids, now)
+        self._resolve_pending(conn, version_id, batch_ids)
         accepted = tuple(table["prediction_id"].to_pylist())
         result = IngestResult(
             len(accepted), accepted, tuple(duplicates), rejected, tuple(batch_ids), True
         )
         return result, {(version_id, k): w for k, w in created.items()}
 
-    def _resolve_pending(
-        self, conn: Connection, version_id: str, batch_ids: list[str], now: datetime
-    ) -> None:
+    def _resolve_pending(self, conn: Connection, version_id: str, batch_ids: list[str]) -> None:
+        pending = PendingLabel.__table__.c
         rows = conn.execute(
-            text(
-                "SELECT p.prediction_id, p.label, x.window_id FROM pending_labels p "
-                "JOIN predictions x ON x.model_version_id = p.model_version_id "
-                "AND x.prediction_id = p.prediction_id "
-                "WHERE p.model_version_id = :v AND x.batch_id IN :batches"
-            ).bindparams(_expanding("batches")),
-            {"v": version_id, "batches": batch_ids},
+            select(pending.prediction_id, pending.label, _PRED.c.window_id, pending.received_at)
+            .join(
+                _PRED,
+                (_PRED.c.model_version_id == pending.model_version_id)
+                & (_PRED.c.prediction_id == pending.prediction_id),
+            )
+            .where(pending.model_version_id == version_id, _PRED.c.batch_id.in_(batch_ids))
         ).all()
         if not rows:
             return
-        self._apply_labels(conn, version_id, [(r[0], r[1], r[2], None) for r in rows], now)
+        # The label time is when the label arrived, not when its prediction did.
+        self._apply_labels(conn, version_id, [(r[0], r[1], r[2], None, r[3]) for r in rows])
         conn.execute(
             text("DELETE FROM pending_labels WHERE model_version_id = :v AND prediction_id = :p"),
             [{"v": version_id, "p": r[0]} for r in rows],
@@ -266,10 +266,12 @@ class PredictionStore:
         self,
         conn: Connection,
         version_id: str,
-        rows: list[tuple[str, float, str, float | None]],
-        now: datetime,
+        rows: list[tuple[str, float, str, float | None, datetime]],
     ) -> None:
-        """Write labels onto index rows: (prediction id, label, window id, previous label)."""
+        """Write labels onto index rows.
+
+        Rows are (prediction id, label, window id, previous label, time the label arrived).
+        """
         conn.execute(
             update(_PRED)
             .where(
@@ -277,11 +279,11 @@ class PredictionStore:
                 _PRED.c.prediction_id == _bind("p"),
             )
             .values(label=_bind("label"), label_at=_bind("at", _PRED.c.label_at)),
-            [{"v": version_id, "p": p, "label": lab, "at": now} for p, lab, _, _ in rows],
+            [{"v": version_id, "p": p, "label": lab, "at": at} for p, lab, _, _, at in rows],
         )
         fresh: dict[str, int] = {}
         touched: set[str] = set()
-        for _, _, window, previous in rows:
+        for _, _, window, previous, _ in rows:
             touched.add(window)
             if previous is None:
                 fresh[window] = fresh.get(window, 0) + 1
@@ -328,10 +330,11 @@ class PredictionStore:
         with self.engine.connect().execution_options(**options) as conn, conn.begin():
             self._version(conn, version_id)
             found = lookup_predictions(conn, version_id, list(last))
-            joined = [(p, last[p], w, prev) for p, w, prev in found]
+            joined = [(p, last[p], w, prev, now) for p, w, prev in found]
             if joined:
-                self._apply_labels(conn, version_id, joined, now)
-            pending = [p for p in last if p not in {f[0] for f in found}]
+                self._apply_labels(conn, version_id, joined)
+            stored = {f[0] for f in found}
+            pending = [p for p in last if p not in stored]
             if pending:
                 _upsert_pending(conn, version_id, [(p, last[p]) for p in pending], now)
         return LabelResult(joined=len(joined), pending=len(pending))
@@ -424,12 +427,6 @@ def _bind(name: str, column: Any = None) -> Any:
     from sqlalchemy import bindparam
 
     return bindparam(name, type_=None if column is None else column.type)
-
-
-def _expanding(name: str) -> Any:
-    from sqlalchemy import bindparam
-
-    return bindparam(name, expanding=True)
 
 
 def _upsert_pending(
