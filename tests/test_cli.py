@@ -164,3 +164,24 @@ def test_profile_saves_reloads_and_checks_quality(run_cli: RunCli, tmp_path: Pat
     bad = run_cli("profile", "bad.csv")
     assert bad.returncode == 2
     assert "Traceback" not in bad.stderr
+
+
+def test_evaluate_string_labels_and_bad_scores(run_cli: RunCli, tmp_path: Path) -> None:
+    rows = ["y,p"] + [f"{'yes' if i % 3 else 'no'},{(i % 10) / 10}" for i in range(60)]
+    (tmp_path / "lab.csv").write_text("\n".join(rows) + "\n")
+    ok = run_cli("evaluate", "lab.csv", "--target", "y", "--score", "p", "--pos-label", "yes")
+    assert ok.returncode == 0, ok.stderr
+    no_label = run_cli("evaluate", "lab.csv", "--target", "y", "--score", "p")
+    assert no_label.returncode == 2
+    assert "pos_label" in no_label.stderr
+    (tmp_path / "bad.csv").write_text("y,p\n1,0.2\n0,abc\n")
+    bad = run_cli("evaluate", "bad.csv", "--target", "y", "--score", "p")
+    assert bad.returncode == 2
+    assert "The score column 'p' must hold numbers" in bad.stderr
+
+
+def test_drift_with_nothing_testable_is_an_input_error(run_cli: RunCli, tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("a,b\n1,2\n")
+    result = run_cli("drift", "one.csv", "one.csv")
+    assert result.returncode == 2
+    assert result.stderr.startswith("error: No column could be tested for drift")

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, func, select
 from driftline.exceptions import ParameterError, SchemaMismatchError, UnsupportedInputError
 from driftline.store import (
     Catalog,
+    IngestResult,
     PendingLabel,
     Prediction,
     PredictionBatch,
@@ -344,3 +345,31 @@ def test_empty_and_fully_rejected_batches_store_nothing(engine: Engine, version_
     assert [r.row for r in result.rejected] == [0, 1, 2]
     assert _count(engine, version_id, PredictionBatch) == 0
     assert store.windows(version_id) == []
+
+
+def test_concurrent_retries_store_each_row_once(engine: Engine, version_id: str) -> None:
+    import threading
+
+    store_a, store_b = PredictionStore(engine), PredictionStore(engine)
+    table = _batch(300, ids=[f"c{i}" for i in range(300)])
+    barrier = threading.Barrier(2)
+    results: list[IngestResult | Exception] = []
+
+    def send(store: PredictionStore) -> None:
+        barrier.wait()
+        try:
+            results.append(store.ingest_batch(version_id, table))
+        except Exception as exc:  # recorded and asserted on below
+            results.append(exc)
+
+    threads = [threading.Thread(target=send, args=(s,)) for s in (store_a, store_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done = [r for r in results if isinstance(r, IngestResult)]
+    assert len(done) == 2, results
+    assert sorted(r.accepted for r in done) == [0, 300]
+    assert sorted(len(r.duplicates) for r in done) == [0, 300]
+    assert _count(engine, version_id, Prediction) == 300
+    assert sum(w.row_count for w in store_a.windows(version_id)) == 300

@@ -9,6 +9,7 @@ import typer
 
 from driftline.cli._common import ColumnsOption, JsonOption, existing_path, split_columns
 from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
+from driftline.exceptions import InsufficientDataError
 
 
 def drift(
@@ -34,6 +35,9 @@ def drift(
     )
     detector.fit(existing_path(reference, what="reference"))
     report = detector.compare(existing_path(current, what="current"))
+    if not report.columns:
+        reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped.items())
+        raise InsufficientDataError(f"No column could be tested for drift ({reasons}).")
     if html is not None:
         report.to_html(html)
     if json_output:

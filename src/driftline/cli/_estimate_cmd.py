@@ -41,11 +41,11 @@ def estimate(
     If CURRENT has the target column, realized values are compared with the estimates.
     """
     from driftline.estimate import CBPE
-    from driftline.profiles._input import to_table
+    from driftline.profiles._input import to_typed_table
 
     scores = split_columns(score) or []
-    ref = to_table(existing_path(reference, what="reference")).to_pandas()
-    cur = to_table(existing_path(current, what="current")).to_pandas()
+    ref = to_typed_table(existing_path(reference, what="reference")).to_pandas()
+    cur = to_typed_table(existing_path(current, what="current")).to_pandas()
     cbpe = CBPE(
         problem="multiclass" if len(scores) > 1 else "binary",
         chunk_size=chunk_size,

@@ -10,7 +10,7 @@ import typer
 
 from driftline.cli._common import JsonOption, existing_path, split_columns
 from driftline.cli._output import console, print_json
-from driftline.exceptions import SchemaMismatchError
+from driftline.exceptions import DataError, SchemaMismatchError
 
 Task = Literal["binary", "multiclass", "regression"]
 
@@ -19,6 +19,17 @@ def _column(table: Any, name: str | None, role: str) -> np.ndarray | None:
     if name is None:
         return None
     return _required(table, name, role)
+
+
+def _numeric(values: np.ndarray | None, name: str | None) -> np.ndarray | None:
+    if values is None or values.dtype.kind in "iufb":
+        return values
+    try:
+        return values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(
+            f"The score column {name!r} must hold numbers; it has values that are not ({exc})."
+        ) from exc
 
 
 def _required(table: Any, name: str, role: str) -> np.ndarray:
@@ -40,6 +51,10 @@ def evaluate(
     ] = None,
     task: Annotated[str, typer.Option(help="binary, multiclass or regression.")] = "binary",
     threshold: Annotated[float, typer.Option(help="Decision threshold on the score.")] = 0.5,
+    pos_label: Annotated[
+        str | None,
+        typer.Option("--pos-label", help="The positive class (binary), e.g. yes. Default: 1."),
+    ] = None,
     slices: Annotated[
         list[str] | None,
         typer.Option(
@@ -54,23 +69,27 @@ def evaluate(
     """Evaluate predictions in DATA with confidence intervals; --slices finds the worst slices."""
     from driftline.metrics import evaluate as run_evaluation
     from driftline.metrics import find_worst_slices
-    from driftline.profiles._input import to_table
+    from driftline.profiles._input import to_typed_table
     from driftline.report import Report, Table, Text
 
     if task not in ("binary", "multiclass", "regression"):
         raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
     if score is None and pred is None:
         raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
-    table = to_table(existing_path(data, what="data"))
+    table = to_typed_table(existing_path(data, what="data"))
     y_true = _required(table, target, "target")
-    y_score = _column(table, score, "score")
+    y_score = _numeric(_column(table, score, "score"), score)
     y_pred = _column(table, pred, "prediction")
+    positive: object = 1
+    if pos_label is not None:
+        positive = float(pos_label) if y_true.dtype.kind in "iufb" else pos_label
     report = run_evaluation(
         y_true,
         y_score,
         y_pred,
         task=task,  # type: ignore[arg-type]
         threshold=threshold,
+        pos_label=positive,
         confidence=confidence,
         random_state=0,
     )

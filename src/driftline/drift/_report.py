@@ -58,11 +58,14 @@ class DriftReport:
     def summary(self) -> str:
         """Plain text: the verdict, then one line per drifted column saying what changed."""
         n = len(self.columns)
-        head = (
-            f"Drift: {len(self.drifted_columns)} of {n} columns drifted"
-            if self.drifted
-            else f"No drift: 0 of {n} columns drifted"
-        )
+        if n == 0 and not self.multivariate:
+            head = "Not tested: no column had enough usable values"
+        else:
+            head = (
+                f"Drift: {len(self.drifted_columns)} of {n} columns drifted"
+                if self.drifted
+                else f"No drift: 0 of {n} columns drifted"
+            )
         lines = [
             f"{head} (alpha={self.alpha:g}, {self.correction} across columns, "
             f"{self.n_reference:,} reference vs {self.n_current:,} current rows)"

@@ -33,18 +33,14 @@ def _sha256_file(path: Path) -> str:
 
 def _load_data(data: Any, what: str) -> tuple[pd.DataFrame, str]:
     """A pandas frame of ``data`` and its sha256 (of the file, or of its Arrow IPC bytes)."""
-    from driftline.profiles._input import to_table
+    from driftline.profiles._input import to_table, to_typed_table
 
     if isinstance(data, str | os.PathLike):
         path = Path(data)
         if not path.is_file():
             raise ParameterError(f"The {what} file {str(path)!r} does not exist or is not a file.")
-        if path.name.lower().endswith((".csv", ".csv.gz", ".csv.bz2")):
-            # profiles read CSV columns as text; models need typed columns: let Arrow infer
-            import pyarrow.csv as pa_csv
-
-            return pa_csv.read_csv(path).to_pandas(), _sha256_file(path)
-        return to_table(str(path)).to_pandas(), _sha256_file(path)
+        # Models need typed columns (profiles read CSV as text): let Arrow infer them.
+        return to_typed_table(str(path)).to_pandas(), _sha256_file(path)
     table = to_table(data)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema.remove_metadata()) as writer:

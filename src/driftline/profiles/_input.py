@@ -24,7 +24,12 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from driftline.exceptions import ParameterError, SchemaMismatchError, UnsupportedInputError
+from driftline.exceptions import (
+    DataError,
+    ParameterError,
+    SchemaMismatchError,
+    UnsupportedInputError,
+)
 
 __all__ = [
     "ACCEPTED_INPUTS",
@@ -34,6 +39,7 @@ __all__ = [
     "iter_batches",
     "iter_slices",
     "to_table",
+    "to_typed_table",
 ]
 
 #: Largest batch cut from in-memory data (slices are zero-copy).
@@ -342,3 +348,31 @@ def to_table(data: object, columns: Sequence[str] | None = None) -> pa.Table:
         batches = list(_iter(data, cols, None))
         return pa.Table.from_batches(batches)
     return _normalize_types(_in_memory_table(data, cols))
+
+
+def to_typed_table(data: object, columns: Sequence[str] | None = None) -> pa.Table:
+    """Like :func:`to_table`, but CSV columns get the types Arrow infers (numbers as numbers).
+
+    Profiles read CSV as text and parse it themselves; code that needs typed values
+    (model inputs, labels, scores) uses this. A CSV whose later rows do not fit the
+    types inferred from its first block raises :class:`~driftline.exceptions.DataError`.
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "x.csv"
+    >>> _ = path.write_text("a,b\\n1,x\\n2,y\\n")
+    >>> to_typed_table(path).schema.field("a").type
+    DataType(int64)
+    """
+    if isinstance(data, str | os.PathLike) and str(data).lower().endswith(
+        (".csv", ".csv.gz", ".csv.bz2")
+    ):
+        path = Path(os.fspath(data))
+        if not path.is_file():
+            raise UnsupportedInputError(f"Cannot read {str(path)!r}: no such file.")
+        cols = _check_columns(columns)
+        try:
+            table = pa_csv.read_csv(path)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise DataError(f"Cannot read the CSV file {str(path)!r}: {exc}") from exc
+        return table.select(_select(table.column_names, cols))
+    return to_table(data, columns)

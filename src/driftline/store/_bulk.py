@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 
 from driftline.store._models import Prediction, Window
 from driftline.store._uuid7 import uuid7_strings
@@ -124,8 +125,13 @@ def insert_index_rows(
             raise RuntimeError("no DBAPI connection for COPY")
         with raw.cursor() as cursor:
             statement = f"COPY predictions ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT csv)"
-            with cursor.copy(statement) as copy:
-                copy.write(buffer.getvalue())
+            try:
+                with cursor.copy(statement) as copy:
+                    copy.write(buffer.getvalue())
+            except Exception as exc:
+                if getattr(exc, "sqlstate", None) == "23505":  # unique_violation
+                    raise IntegrityError(statement, None, exc) from exc
+                raise
         return
     rows = list(
         zip(

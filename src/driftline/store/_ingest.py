@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, Table, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
 
 from driftline.exceptions import ParameterError
 from driftline.store._arrow import Compression, from_ipc, to_ipc
@@ -38,6 +39,7 @@ __all__ = ["PredictionStore"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _PRED: Final = cast(Table, Prediction.__table__)
+_ATTEMPTS: Final = 3
 _INDEX = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
 
 
@@ -146,10 +148,19 @@ class PredictionStore:
         if all_or_nothing and rejected:
             return IngestResult(0, (), (), rejected, (), False)
         options = write_options(self.engine)
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
-            result, created = self._store(
-                conn, version_id, checked.table, checked.valid, rejected, now, kind, size
-            )
+        for attempt in range(_ATTEMPTS):
+            try:
+                with self.engine.connect().execution_options(**options) as conn, conn.begin():
+                    result, created = self._store(
+                        conn, version_id, checked.table, checked.valid, rejected, now, kind, size
+                    )
+                break
+            except IntegrityError:
+                # A concurrent transaction stored some of these ids (or created the same
+                # window) first; nothing of ours was kept. Retrying sees its rows as duplicates.
+                self._window_ids.clear()
+                if attempt == _ATTEMPTS - 1:
+                    raise
         if len(self._window_ids) > 100_000:
             self._window_ids.clear()
         self._window_ids.update(created)  # only after the commit made them real
