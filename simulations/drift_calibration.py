@@ -6,7 +6,7 @@ unconditional. Run::
 
     python -m simulations.drift_calibration            # everything (about 20 min here)
     python -m simulations.drift_calibration --quick    # a small smoke version
-    python -m simulations.drift_calibration --multivariate   # multivariate detectors only
+    python -m simulations.drift_calibration --multivariate --sizes 1000,3000  # multivariate only
 
 Printed: the dataset-level false-alarm rate (share of stationary windows in which any
 column was flagged, with a 95% Wilson interval) per sample size, and the power
@@ -125,11 +125,11 @@ def multivariate_false_alarms(n: int, windows: int, seed: int) -> dict[str, Rate
     return {name: Rate(h, windows) for name, h in hits.items()}
 
 
-def _multivariate_main(windows: int) -> None:
+def _multivariate_main(windows: int, sizes: list[int]) -> None:
     print("## Multivariate detectors on stationary data (alpha = 0.05)\n")
     print("| n per side | windows | domain classifier false alarms | PCA false alarms | s |")
     print("|---:|---:|---|---|---:|")
-    for i, n in enumerate((1_000, 5_000)):
+    for i, n in enumerate(sizes):
         started = time.perf_counter()
         rates = multivariate_false_alarms(n, windows, seed=3_000 + i)
         elapsed = time.perf_counter() - started
@@ -144,10 +144,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small smoke version")
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--multivariate", action="store_true", help="multivariate detectors only")
+    parser.add_argument("--windows", type=int, default=None, help="windows per size")
     args = parser.parse_args()
-    windows = 20 if args.quick else 200
+    windows = args.windows or (20 if args.quick else 200)
     if args.multivariate:
-        _multivariate_main(windows)
+        _multivariate_main(windows, [int(s) for s in args.sizes.split(",")])
         return
     sizes = [1_000, 10_000] if args.quick else [int(s) for s in args.sizes.split(",")]
     print("## False alarms on stationary data (alpha = 0.05, FDR across 25 columns)\n")
