@@ -16,19 +16,11 @@ import pyarrow as pa
 from driftline._version import __version__
 from driftline.exceptions import ParameterError, SchemaMismatchError
 from driftline.gate._context import GateContext
-from driftline.gate._models import LoadedModel, load_model
+from driftline.gate._models import LoadedModel, _sha256_file, load_model
 from driftline.gate._policy import Policy, load_policy
 from driftline.gate._report import CheckResult, GateReport, Status
 
 __all__ = ["run"]
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _load_data(data: Any, what: str) -> tuple[pd.DataFrame, str]:
