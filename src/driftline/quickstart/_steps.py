@@ -113,7 +113,8 @@ def estimated_performance(
         Text(
             f"Estimated ROC AUC stays near {auc[-1].value:.3f}: the ranking loss in this demo "
             "comes from concept shift (new risk factors), which no label-free method can see. "
-            "Once labels arrive, the estimate's calibration check reports it:"
+            "The estimate's assumption checks say so: covariates outside the reference "
+            "before labels, a calibration shift once labels arrive:"
         ),
         *[Text(f"{w.check} ({w.severity}): {w.message}") for w in checked.warnings[:3]],
     )
