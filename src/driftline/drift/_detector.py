@@ -306,7 +306,7 @@ class DriftDetector:
     def _present(self, current: object, names: Iterable[str]) -> list[str]:
         wanted = list(names)
         if isinstance(current, DatasetProfile):
-            return [n for n in wanted if n in current] or wanted
+            return [n for n in wanted if n in current]  # missing ones are reported below
         return wanted
 
     def _decide(self, results: dict[str, ColumnDrift]) -> dict[str, ColumnDrift]:

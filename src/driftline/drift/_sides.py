@@ -7,7 +7,7 @@ within the sketch's documented error when it comes from a profile.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -195,9 +195,3 @@ def aligned_counts(
         r = np.append(r, ref.untracked)
         c = np.append(c, cur.untracked)
     return labels, r, c
-
-
-def iter_fields(table: pa.Table, names: Iterable[str]) -> Iterable[tuple[pa.Field, Any]]:
-    """Yield ``(field, column)`` for each name of ``table``."""
-    for name in names:
-        yield table.schema.field(name), table.column(name)
