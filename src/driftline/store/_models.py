@@ -202,6 +202,9 @@ class PredictionBatch(Base):
     compression: Mapped[str] = mapped_column(String(8))
     payload: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by the monitor in the transaction that merges this batch's profile into its
+    # window's profile: NULL means "not merged yet", so a restart neither skips nor repeats.
+    profiled_at: Mapped[datetime | None]
 
 
 class Prediction(Base):
@@ -260,8 +263,14 @@ class AlertEvent(Base):
     id: Mapped[str] = mapped_column(String(_ID), primary_key=True, default=_new_id)
     rule_id: Mapped[str] = mapped_column(ForeignKey("alert_rules.id", ondelete="CASCADE"))
     window_id: Mapped[str | None] = mapped_column(ForeignKey("windows.id", ondelete="SET NULL"))
+    model_version_id: Mapped[str | None] = mapped_column(
+        ForeignKey("model_versions.id", ondelete="CASCADE"), index=True
+    )
     status: Mapped[str] = mapped_column(String(16), default="firing")
     dedupe_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]
     fired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
     notified_at: Mapped[datetime | None]
+    delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivery_error: Mapped[str | None] = mapped_column(String(1000))
