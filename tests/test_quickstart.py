@@ -47,9 +47,18 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert "age" not in drift["last_4_weeks"]
     assert result.facts["streaming_alarm"]["week"] >= "W20"
     assert result.files["drift_report"].exists()
+    live = result.facts["monitoring_service"]
+    assert live["windows"] == 14
+    assert live["rows_sent"] == 28_000
+    assert live["alerts"] >= 1
+    assert live["first_drift_window"] is not None
+    assert live["first_drift_window"] >= "W19"
+    assert live["webhooks_received"] >= 1
+    assert live["webhooks_signed"] == live["webhooks_received"]
     html = result.report_path.read_text()
     assert "Realized performance" in html
     assert "Data drift" in html
+    assert "Monitoring service" in html
     assert (tmp_path / "qs" / "report.md").exists()
     assert pd.read_parquet(result.files["production"])["score"].between(0, 1).all()
 

@@ -20,6 +20,7 @@ from driftline import exceptions
 from driftline._version import __version__
 
 if _typing.TYPE_CHECKING:
+    from driftline.client import Client
     from driftline.drift import DriftDetector, DriftReport
     from driftline.estimate import CBPE, DLE
     from driftline.profiles import DatasetProfile, check_quality, profile
@@ -27,6 +28,7 @@ if _typing.TYPE_CHECKING:
 __all__ = [
     "CBPE",
     "DLE",
+    "Client",
     "DatasetProfile",
     "DriftDetector",
     "DriftReport",
@@ -38,6 +40,7 @@ __all__ = [
 
 _LAZY = {
     "CBPE": "driftline.estimate",
+    "Client": "driftline.client",
     "DLE": "driftline.estimate",
     "DatasetProfile": "driftline.profiles",
     "DriftDetector": "driftline.drift",

@@ -43,6 +43,33 @@ class Settings(BaseModel):
     allow_pickle: bool = Field(
         default=False, description="Allow loading pickled model artifacts (logged)."
     )
+    # --- server (driftline.server) -------------------------------------------------------
+    server_host: str = Field(default="127.0.0.1", description="Address `driftline server` binds.")
+    server_port: int = Field(default=8000, ge=0, le=65535, description="Port of the server.")
+    server_workers: int = Field(default=1, ge=1, description="uvicorn worker processes.")
+    server_monitor: bool = Field(
+        default=True, description="Run the monitor loop inside the server process."
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1024, description="Largest request body accepted (413 above)."
+    )
+    max_rows_per_request: int = Field(
+        default=1_000_000, ge=1, description="Most rows one ingestion request may carry (413)."
+    )
+    rate_limit_per_second: float = Field(
+        default=500.0, ge=0, description="Requests per second per API token (0 = no limit)."
+    )
+    rate_limit_burst: int = Field(
+        default=1000, ge=1, description="Requests a token may send at once before limiting."
+    )
+    token_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a verified API token is trusted in memory."
+    )
+    ingest_coalesce: bool = Field(
+        default=True,
+        description="Coalesce concurrent ingestion requests into one transaction.",
+    )
+    metrics_enabled: bool = Field(default=True, description="Serve Prometheus /metrics.")
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from driftline.cli._drift_cmd import drift
 from driftline.cli._estimate_cmd import estimate
 from driftline.cli._evaluate_cmd import evaluate
 from driftline.cli._gate_cmd import gate_app
+from driftline.cli._monitor_cmd import monitor
 from driftline.cli._output import EXIT_USAGE, err_console
 from driftline.cli._profile_cmd import profile_command
 from driftline.cli._quickstart_cmd import quickstart
+from driftline.cli._server_cmd import project_app, server, token_app
 from driftline.exceptions import DriftlineError
 
 __all__ = ["app", "main"]
@@ -63,6 +65,10 @@ app.command("drift")(drift)
 app.command("evaluate")(evaluate)
 app.command("estimate")(estimate)
 app.add_typer(gate_app)
+app.command("server")(server)
+app.command("monitor")(monitor)
+app.add_typer(project_app)
+app.add_typer(token_app)
 app.add_typer(config_app)
 
 

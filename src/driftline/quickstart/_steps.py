@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from driftline.quickstart._live import live_monitoring
 from driftline.quickstart._scenario import FEATURES
 from driftline.quickstart._story import Story
 from driftline.report import (
@@ -506,4 +507,5 @@ STEPS: tuple[Step, ...] = (
     realized_performance,
     worst_slice,
     gate,
+    live_monitoring,
 )

@@ -171,8 +171,12 @@ class Report:
             lines += [self.subtitle, ""]
         for sec in self.sections:
             lines += [f"## {sec.title}", ""]
+            previous: Block | None = None
             for block in sec.blocks:
+                if isinstance(previous, Stat) and not isinstance(block, Stat):
+                    lines.append("")  # end the list of stats before the next block
                 lines += _markdown_block(block)
+                previous = block
         return "\n".join(lines).rstrip() + "\n"
 
     def write(self, path: str | Path) -> Path:

@@ -20,8 +20,10 @@ from driftline.store._engine import (  # noqa: E402
     create_engine_from_url,
     migrate,
     session_factory,
+    write_options,
+    write_session_factory,
 )
-from driftline.store._ingest import PredictionStore  # noqa: E402
+from driftline.store._ingest import PredictionStore, PreparedBatch  # noqa: E402
 from driftline.store._models import (  # noqa: E402
     ROLES,
     AlertEvent,
@@ -66,6 +68,7 @@ __all__ = [
     "Prediction",
     "PredictionBatch",
     "PredictionStore",
+    "PreparedBatch",
     "Project",
     "ProjectMember",
     "RejectedRow",
@@ -82,4 +85,6 @@ __all__ = [
     "to_ipc",
     "uuid7",
     "uuid7_strings",
+    "write_options",
+    "write_session_factory",
 ]

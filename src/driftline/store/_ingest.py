@@ -3,6 +3,8 @@ window plus a narrow index row per prediction, join labels — each call one tra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, cast
 
@@ -35,7 +37,7 @@ from driftline.store._types import utcnow
 from driftline.store._uuid7 import uuid7_strings
 from driftline.store._validate import validate_batch
 
-__all__ = ["PredictionStore"]
+__all__ = ["PredictionStore", "PreparedBatch"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _PRED: Final = cast(Table, Prediction.__table__)
@@ -45,6 +47,32 @@ _INDEX = ("prediction_id", "timestamp", "score", "prediction", "label", "label_a
 
 def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedBatch:
+    """A validated batch, ready to be stored (see :meth:`PredictionStore.prepare_batch`).
+
+    ``table`` is the normalized batch, ``valid`` which of its rows passed validation,
+    ``rejected`` the others with their reasons, ``refused`` whether ``all_or_nothing``
+    refuses the batch (then nothing of it is stored), ``now`` when it was validated.
+    """
+
+    version_id: str
+    table: pa.Table
+    valid: np.ndarray
+    rejected: tuple[RejectedRow, ...]
+    refused: bool
+    now: datetime
+
+    @property
+    def valid_rows(self) -> int:
+        """How many rows would be stored (before the duplicate check)."""
+        return 0 if self.refused else int(self.valid.sum())
+
+    def refusal(self) -> IngestResult:
+        """The result of a batch that stores nothing without touching the database."""
+        return IngestResult(0, (), (), self.rejected, (), not self.refused)
 
 
 class PredictionStore:
@@ -129,6 +157,29 @@ class PredictionStore:
         return np.asarray((before + np.arange(len(ts_us))) // size, dtype=np.int64)
 
     # ingestion -------------------------------------------------------------------------------
+    def _version_info(self, version_id: str) -> tuple[VersionSchema, str, int]:
+        cached = self._versions.get(version_id)
+        if cached is not None:  # no pool checkout (and no PostgreSQL ping) when known
+            return cached
+        with self.engine.connect() as conn:
+            return self._version(conn, version_id)
+
+    def prepare_batch(
+        self, version_id: str, table: pa.Table, *, all_or_nothing: bool = False
+    ) -> PreparedBatch:
+        """Validate ``table`` for ``version_id`` without writing anything.
+
+        The first half of :meth:`ingest_batch`: raises ``SchemaMismatchError`` /
+        ``UnsupportedInputError`` for an unusable batch, lists bad rows otherwise. Pass the
+        result (alone or with others of the same version) to :meth:`store_prepared`.
+        """
+        now = utcnow()
+        schema, _, _ = self._version_info(version_id)
+        checked = validate_batch(schema, table, now=now)
+        rejected = self._rejected(checked.table, checked.reasons)
+        refused = bool(all_or_nothing and rejected)
+        return PreparedBatch(version_id, checked.table, checked.valid, rejected, refused, now)
+
     def ingest_batch(
         self, version_id: str, table: pa.Table, *, all_or_nothing: bool = False
     ) -> IngestResult:
@@ -139,32 +190,98 @@ class PredictionStore:
         (``stored=False``). Missing prediction ids are generated (UUIDv7). Ids already
         stored for the version are skipped and reported as duplicates.
         """
-        now = utcnow()
-        with self.engine.connect() as conn:
-            schema, kind, size = self._version(conn, version_id)
-        # Validation runs before the write transaction, so the write lock is held briefly.
-        checked = validate_batch(schema, table, now=now)
-        rejected = self._rejected(checked.table, checked.reasons)
-        if all_or_nothing and rejected:
-            return IngestResult(0, (), (), rejected, (), False)
-        options = write_options(self.engine)
-        for attempt in range(_ATTEMPTS):
-            try:
-                with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                    result, created = self._store(
-                        conn, version_id, checked.table, checked.valid, rejected, now, kind, size
-                    )
-                break
-            except IntegrityError:
-                # A concurrent transaction stored some of these ids (or created the same
-                # window) first; nothing of ours was kept. Retrying sees its rows as duplicates.
+        prepared = self.prepare_batch(version_id, table, all_or_nothing=all_or_nothing)
+        return self.store_prepared([prepared])[0]
+
+    def ingest_many(
+        self,
+        version_id: str,
+        tables: Sequence[pa.Table],
+        *,
+        all_or_nothing: bool | Sequence[bool] = False,
+    ) -> list[IngestResult]:
+        """Validate each of ``tables`` separately, then store them all in one transaction.
+
+        The results map back one to one: each lists its own rejected rows (positions in
+        its own table), its duplicates and its stored (or generated) ids, exactly as if the
+        tables had been ingested one after the other with :meth:`ingest_batch` — an id
+        repeated across the tables is stored once, for the first table that holds it. A
+        refused ``all_or_nothing`` table stores nothing and does not affect the others. The
+        tables share one transaction: if it fails, none of them is stored. A table that
+        cannot be validated at all raises before anything is written.
+
+        >>> from driftline.store import Catalog, VersionSchema, create_engine_from_url, migrate
+        >>> from driftline.store import session_factory
+        >>> engine = create_engine_from_url("sqlite://"); migrate(engine)
+        >>> with session_factory(engine).begin() as session:
+        ...     catalog = Catalog(session)
+        ...     model = catalog.create_model(catalog.create_project("p").id, "m")
+        ...     version = catalog.create_version(model.id, "1", VersionSchema({"x": "numeric"}))
+        >>> a = pa.table({"prediction_id": ["a", "b"], "x": [1.0, 2.0], "score": [0.1, 0.9]})
+        >>> b = pa.table({"prediction_id": ["b", "c"], "x": [3.0, 4.0], "score": [0.2, 0.3]})
+        >>> [(r.prediction_ids, r.duplicates) for r in PredictionStore(engine).ingest_many(
+        ...     version.id, [a, b])]
+        [(('a', 'b'), ()), (('c',), ('b',))]
+        """
+        flags = (
+            [bool(all_or_nothing)] * len(tables)
+            if isinstance(all_or_nothing, bool)
+            else [bool(f) for f in all_or_nothing]
+        )
+        if len(flags) != len(tables):
+            raise ParameterError(
+                f"'all_or_nothing' holds {len(flags)} flags for {len(tables)} tables; pass "
+                "one flag, or one per table."
+            )
+        prepared = [
+            self.prepare_batch(version_id, t, all_or_nothing=f)
+            for t, f in zip(tables, flags, strict=True)
+        ]
+        return self.store_prepared(prepared)
+
+    def store_prepared(self, batches: Sequence[PreparedBatch]) -> list[IngestResult]:
+        """Store prepared batches of one version in one transaction; one result each.
+
+        Returns after the commit (every returned result is durable). On a conflict with a
+        concurrent writer the transaction is retried (up to 3 attempts) and the other
+        writer's rows are reported as duplicates; any other failure raises, and then none
+        of ``batches`` was stored.
+        """
+        if not batches:
+            return []
+        version_id = batches[0].version_id
+        if any(b.version_id != version_id for b in batches):
+            raise ParameterError(
+                "store_prepared() stores batches of one model version per transaction; got "
+                f"batches of {sorted({b.version_id for b in batches})}."
+            )
+        results: list[IngestResult | None] = [None] * len(batches)
+        live = [i for i, b in enumerate(batches) if b.valid_rows > 0]
+        for i, b in enumerate(batches):
+            if b.valid_rows == 0:
+                results[i] = b.refusal()
+        if live:
+            _, kind, size = self._version_info(version_id)
+            parts = [batches[i] for i in live]
+            options = write_options(self.engine)
+            for attempt in range(_ATTEMPTS):
+                try:
+                    with self.engine.connect().execution_options(**options) as conn, conn.begin():
+                        stored, created = self._store(conn, version_id, parts, kind, size)
+                    break
+                except IntegrityError:
+                    # A concurrent transaction stored some of these ids (or created the same
+                    # window) first; nothing of ours was kept. Retrying sees its rows as
+                    # duplicates.
+                    self._window_ids.clear()
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+            if len(self._window_ids) > 100_000:
                 self._window_ids.clear()
-                if attempt == _ATTEMPTS - 1:
-                    raise
-        if len(self._window_ids) > 100_000:
-            self._window_ids.clear()
-        self._window_ids.update(created)  # only after the commit made them real
-        return result
+            self._window_ids.update(created)  # only after the commit made them real
+            for i, result in zip(live, stored, strict=True):
+                results[i] = result
+        return [r for r in results if r is not None]
 
     def _rejected(self, table: pa.Table, reasons: dict[int, list[str]]) -> tuple[RejectedRow, ...]:
         if not reasons:
@@ -177,41 +294,85 @@ class PredictionStore:
         self,
         conn: Connection,
         version_id: str,
-        table: pa.Table,
-        valid: np.ndarray,
-        rejected: tuple[RejectedRow, ...],
-        now: datetime,
+        parts: Sequence[PreparedBatch],
         kind: str,
         size: int,
-    ) -> tuple[IngestResult, dict[tuple[str, int], str]]:
-        table = table.filter(pa.array(valid))
+    ) -> tuple[list[IngestResult], dict[tuple[str, int], str]]:
+        tables = [p.table if p.valid.all() else p.table.filter(pa.array(p.valid)) for p in parts]
+        owner = np.repeat(np.arange(len(parts)), [t.num_rows for t in tables])
+        table = _concat(tables)
         ids = table["prediction_id"]
         given = pc.is_valid(ids).to_numpy(zero_copy_only=False)
-        generated = uuid7_strings(int((~given).sum()))
         id_values = np.asarray(ids.to_numpy(zero_copy_only=False), dtype=object)
-        id_values[~given] = generated
+        if not given.all():
+            id_values[~given] = uuid7_strings(int((~given).sum()))
+            table = table.set_column(0, "prediction_id", pa.array(id_values, pa.string()))
         keep = np.ones(len(id_values), dtype=bool)
-        duplicates: list[str] = []
-        if given.any():
-            positions = np.flatnonzero(given)
-            client = pa.table(
-                {"id": pa.array(id_values[positions], pa.string()), "pos": pa.array(positions)}
-            )
-            if pc.count_distinct(client["id"]).as_py() == len(positions):
-                first = positions  # fast path: no id repeats within the batch
-            else:
+        first = np.flatnonzero(given)
+        if len(first):
+            client = pa.table({"id": pa.array(id_values[first], pa.string()), "pos": first})
+            if pc.count_distinct(client["id"]).as_py() != len(first):
+                # an id repeated within the batch (or group): the first occurrence is kept
+                repeats = first
                 first = client.group_by("id").aggregate([("pos", "min")])["pos_min"].to_numpy()
                 first = np.sort(first)
-                keep[np.setdiff1d(positions, first, assume_unique=True)] = False
-            known = existing_ids(conn, version_id, id_values[first].tolist())
-            if known:
-                stored_before = np.isin(id_values, np.array(sorted(known), dtype=object))
-                keep &= ~stored_before
-            duplicates = id_values[~keep].tolist()
-        table = table.set_column(0, "prediction_id", pa.array(id_values, pa.string()))
-        table = table.filter(pa.array(keep))
+                keep[np.setdiff1d(repeats, first, assume_unique=True)] = False
+        written: tuple[list[str], list[list[str]], dict[int, str]] | None = None
+        if len(first):
+            # Optimistic: write as if no client id were stored yet (the usual case, and no
+            # lookup round trip). A unique violation rolls the savepoint back; then the
+            # stored ids are looked up and the rest written.
+            try:
+                with conn.begin_nested():
+                    written = self._write(
+                        conn, version_id, table, keep, owner, len(parts), kind, size
+                    )
+            except IntegrityError:
+                known = existing_ids(conn, version_id, id_values[first].tolist())
+                if known:
+                    keep &= ~np.isin(id_values, np.array(sorted(known), dtype=object))
+        if written is None:
+            written = self._write(conn, version_id, table, keep, owner, len(parts), kind, size)
+        batch_ids, batch_ids_of, created = written
+        if batch_ids:
+            self._resolve_pending(conn, version_id, batch_ids)
+        duplicates = _split(id_values[~keep], owner[~keep], len(parts))
+        accepted = _split(id_values[keep], owner[keep], len(parts))
+        results = [
+            IngestResult(
+                len(accepted[i]),
+                tuple(accepted[i]),
+                tuple(duplicates[i]),
+                p.rejected,
+                tuple(batch_ids_of[i]),
+                True,
+            )
+            for i, p in enumerate(parts)
+        ]
+        return results, {(version_id, k): w for k, w in created.items()}
+
+    def _write(
+        self,
+        conn: Connection,
+        version_id: str,
+        table: pa.Table,
+        keep: np.ndarray,
+        owner: np.ndarray,
+        n_owners: int,
+        kind: str,
+        size: int,
+    ) -> tuple[list[str], list[list[str]], dict[int, str]]:
+        """Store the kept rows: index rows, one blob per window, window counters.
+
+        Returns the blob (batch) ids, the blob ids holding each owner's rows, and the
+        windows created here (key -> id).
+        """
+        batch_ids_of: list[list[str]] = [[] for _ in range(n_owners)]
+        if not keep.all():
+            table = table.filter(pa.array(keep))
+            owner = owner[keep]
         if table.num_rows == 0:
-            return IngestResult(0, (), tuple(duplicates), rejected, (), True), {}
+            return [], batch_ids_of, {}
         ts_us = table["timestamp"].cast(pa.int64()).to_numpy()
         keys = self._window_keys(conn, version_id, ts_us, kind, size)
         distinct = np.unique(keys)
@@ -220,10 +381,17 @@ class PredictionStore:
         created = upsert_windows(conn, version_id, missing, kind, size) if missing else {}
         windows = {k: w if w is not None else created[k] for k, w in cached.items()}
         batch_ids = uuid7_strings(len(distinct)).tolist()
+        received = utcnow()
         for key, batch_id in zip(distinct.tolist(), batch_ids, strict=True):
-            mask = keys == key
-            part = table.filter(pa.array(mask)) if len(distinct) > 1 else table
-            part_ts = ts_us[mask]
+            if len(distinct) > 1:
+                mask = keys == key
+                part, part_ts, part_owner = table.filter(pa.array(mask)), ts_us[mask], owner[mask]
+            else:
+                part, part_ts, part_owner = table, ts_us, owner
+            # Index rows first: a duplicate id fails here, before the blob is compressed.
+            insert_index_rows(
+                conn, version_id, batch_id, windows[key], part, part_ts, pg_bulk=self.pg_bulk
+            )
             conn.execute(
                 insert(PredictionBatch),
                 {
@@ -235,23 +403,17 @@ class PredictionStore:
                     "ts_max_us": int(part_ts.max()),
                     "compression": self.compression,
                     "payload": to_ipc(part, compression=self.compression),
-                    "received_at": now,
+                    "received_at": received,
                 },
-            )
-            insert_index_rows(
-                conn, version_id, batch_id, windows[key], part, part_ts, pg_bulk=self.pg_bulk
             )
             conn.execute(
                 update(Window)
                 .where(Window.id == windows[key])
                 .values(row_count=Window.row_count + part.num_rows, dirty=True)
             )
-        self._resolve_pending(conn, version_id, batch_ids)
-        accepted = tuple(table["prediction_id"].to_pylist())
-        result = IngestResult(
-            len(accepted), accepted, tuple(duplicates), rejected, tuple(batch_ids), True
-        )
-        return result, {(version_id, k): w for k, w in created.items()}
+            for i in np.unique(part_owner).tolist():
+                batch_ids_of[i].append(batch_id)
+        return batch_ids, batch_ids_of, created
 
     def _resolve_pending(self, conn: Connection, version_id: str, batch_ids: list[str]) -> None:
         pending = PendingLabel.__table__.c
@@ -432,6 +594,24 @@ class PredictionStore:
             ).all()
             session.expunge_all()
         return list(found)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table:
+    """One table of the (normalized) tables; a score or prediction column that only some
+    of them carry is filled with nulls for the others."""
+    if len(tables) == 1:
+        return tables[0]
+    first = tables[0].schema
+    if all(t.schema.equals(first) for t in tables[1:]):
+        return pa.concat_tables(tables).combine_chunks()
+    return pa.concat_tables(tables, promote_options="default").combine_chunks()
+
+
+def _split(values: np.ndarray, owner: np.ndarray, n: int) -> list[list[str]]:
+    """``values`` (ordered by ``owner``) as one list per owner 0..n-1."""
+    bounds = np.searchsorted(owner, np.arange(n + 1))
+    items: list[str] = values.tolist()
+    return [items[bounds[i] : bounds[i + 1]] for i in range(n)]
 
 
 def _bind(name: str, column: Any = None) -> Any:

@@ -59,8 +59,19 @@ class _Checks:
         return out
 
 
+def _all_finite(col: pa.ChunkedArray | pa.Array) -> bool:
+    """True if a float64 column has no null, NaN or infinity (one numpy pass, no copy)."""
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
+    for chunk in chunks:
+        if chunk.null_count or not np.isfinite(chunk.to_numpy(zero_copy_only=True)).all():
+            return False
+    return True
+
+
 def _as_float(col: pa.ChunkedArray, name: str, checks: _Checks) -> pa.ChunkedArray:
     dtype = col.type
+    if pa.types.is_float64(dtype) and _all_finite(col):
+        return col  # the common case: nothing to convert, flag or null out
     if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
         matches = pc.match_substring_regex(col, _NUMBER)
         checks.add(pc.and_(pc.is_valid(col), pc.invert(matches)), f"{name}: not a number")

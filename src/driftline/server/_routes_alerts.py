@@ -1,0 +1,138 @@
+"""Alert rules (CRUD, validated by ``driftline.alerts.RuleSpec``) and the alert history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Literal, TypeVar
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+
+from driftline.alerts import AlertRepository, RuleSpec, event_to_dict, format_validation_error
+from driftline.exceptions import ParameterError
+from driftline.server._auth import ProjectContext, project_access
+from driftline.server._errors import ApiError
+from driftline.server._schemas import AlertEventOut, AlertRuleIn, AlertRuleOut, AlertRulePatch
+from driftline.server._state import state_of
+
+__all__ = ["router"]
+
+API_PREFIX = "/api/v1"
+
+router = APIRouter(prefix=API_PREFIX, tags=["alerts"])
+RULES = "/projects/{project}/alert-rules"
+T = TypeVar("T")
+
+
+@contextmanager
+def _invalid_rule_is_422() -> Iterator[None]:
+    try:
+        yield
+    except ValidationError as exc:
+        details = [
+            {"loc": [str(p) for p in e["loc"]], "msg": str(e["msg"]), "type": str(e["type"])}
+            for e in exc.errors(include_url=False)
+        ]
+        raise ApiError(422, format_validation_error(exc), details=details) from None
+    except ParameterError as exc:
+        raise ApiError(422, str(exc)) from None
+
+
+def _missing(ctx: ProjectContext, rule_id: str) -> ApiError:
+    return ApiError(404, f"No alert rule {rule_id!r} in project {ctx.project_name!r}.")
+
+
+def _with_repo(request: Request, write: bool, work: Callable[[AlertRepository], T]) -> T:
+    state = state_of(request)
+    with _invalid_rule_is_422(), state.writes.begin() if write else state.sessions() as session:
+        return work(AlertRepository(session))
+
+
+@router.get(RULES, response_model=list[AlertRuleOut], summary="List alert rules")
+def list_rules(
+    request: Request, ctx: Annotated[ProjectContext, project_access("viewer")]
+) -> list[AlertRuleOut]:
+    rules = _with_repo(request, False, lambda repo: repo.list_rules(ctx.project_id))
+    return [AlertRuleOut.model_validate(r.public_dict()) for r in rules]
+
+
+@router.post(
+    RULES,
+    response_model=AlertRuleOut,
+    status_code=201,
+    summary="Create an alert rule",
+    responses={422: {"description": "Invalid rule (config for the kind, channel, model)"}},
+)
+def create_rule(
+    request: Request, body: AlertRuleIn, ctx: Annotated[ProjectContext, project_access("editor")]
+) -> AlertRuleOut:
+    with _invalid_rule_is_422():
+        spec = RuleSpec.model_validate(body.model_dump(exclude_none=False))
+    stored = _with_repo(request, True, lambda repo: repo.create_rule(ctx.project_id, spec))
+    return AlertRuleOut.model_validate(stored.public_dict())
+
+
+@router.get(RULES + "/{rule_id}", response_model=AlertRuleOut, summary="An alert rule")
+def get_rule(
+    request: Request, rule_id: str, ctx: Annotated[ProjectContext, project_access("viewer")]
+) -> AlertRuleOut:
+    stored = _with_repo(request, False, lambda repo: repo.get_rule(ctx.project_id, rule_id))
+    if stored is None:
+        raise _missing(ctx, rule_id)
+    return AlertRuleOut.model_validate(stored.public_dict())
+
+
+@router.patch(
+    RULES + "/{rule_id}",
+    response_model=AlertRuleOut,
+    summary="Change an alert rule (channels sent without a secret keep theirs)",
+)
+def patch_rule(
+    request: Request,
+    rule_id: str,
+    body: AlertRulePatch,
+    ctx: Annotated[ProjectContext, project_access("editor")],
+) -> AlertRuleOut:
+    changes = body.model_dump(exclude_unset=True)
+    if "channels" in changes and body.channels is not None:
+        changes["channels"] = [c.model_dump(exclude_none=True) for c in body.channels]
+    stored = _with_repo(
+        request, True, lambda repo: repo.update_rule(ctx.project_id, rule_id, changes)
+    )
+    if stored is None:
+        raise _missing(ctx, rule_id)
+    return AlertRuleOut.model_validate(stored.public_dict())
+
+
+@router.delete(
+    RULES + "/{rule_id}", status_code=204, response_class=Response, summary="Delete an alert rule"
+)
+def delete_rule(
+    request: Request, rule_id: str, ctx: Annotated[ProjectContext, project_access("editor")]
+) -> Response:
+    if not _with_repo(request, True, lambda repo: repo.delete_rule(ctx.project_id, rule_id)):
+        raise _missing(ctx, rule_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/projects/{project}/alerts", response_model=list[AlertEventOut], summary="Alert history"
+)
+def alert_history(
+    request: Request,
+    ctx: Annotated[ProjectContext, project_access("viewer")],
+    status: Annotated[Literal["firing", "resolved"] | None, Query()] = None,
+    model: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[datetime | None, Query(description="Fired at or after (ISO 8601).")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AlertEventOut]:
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+
+    def read(repo: AlertRepository) -> list[AlertEventOut]:
+        events = repo.history(ctx.project_id, model=model, status=status, since=since, limit=limit)
+        return [AlertEventOut.model_validate(event_to_dict(e)) for e in events]
+
+    return _with_repo(request, False, read)

@@ -1,0 +1,336 @@
+"""Models, model versions and their reference data or profile."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+
+from driftline.exceptions import SchemaMismatchError, SerializationError
+from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
+from driftline.server._bodies import (
+    ARROW_TYPES,
+    PARQUET_TYPES,
+    PROFILE_TYPES,
+    media_type,
+    read_body,
+    table_from_arrow,
+    table_from_parquet,
+)
+from driftline.server._errors import ApiError
+from driftline.server._schemas import (
+    ModelIn,
+    ModelOut,
+    ReferenceOut,
+    TimeWindow,
+    VersionIn,
+    VersionOut,
+)
+from driftline.server._state import ServerState, state_of
+from driftline.store import Catalog, Model, ModelVersion, VersionSchema
+
+__all__ = ["router"]
+
+API_PREFIX = "/api/v1"
+
+router = APIRouter(prefix=API_PREFIX, tags=["models"])
+MODEL = "/projects/{project}/models/{model}"
+VERSION = MODEL + "/versions/{version}"
+_BINARY = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+
+
+def _model_out(state: ServerState, model: Model) -> ModelOut:
+    with state.sessions() as session:
+        versions = session.scalars(
+            select(ModelVersion.version)
+            .where(ModelVersion.model_id == model.id)
+            .order_by(ModelVersion.created_at)
+        ).all()
+    return ModelOut(name=model.name, created_at=model.created_at, versions=list(versions))
+
+
+def _version_out(model: str, row: ModelVersion) -> VersionOut:
+    window: dict[str, Any] = (
+        {"kind": "time", "size_seconds": row.window_size}
+        if row.window_kind == "time"
+        else {"kind": "rows", "size": row.window_size}
+    )
+    return VersionOut.model_validate(
+        {
+            "model": model,
+            "version": row.version,
+            "schema": row.schema,
+            "window": window,
+            "has_reference_profile": row.reference_profile is not None,
+            "has_reference_data": row.reference_data is not None,
+            "created_at": row.created_at,
+        }
+    )
+
+
+def _find_model(state: ServerState, ctx: ProjectContext, name: str) -> Model:
+    with state.sessions() as session:
+        model = session.scalar(
+            select(Model).where(Model.project_id == ctx.project_id, Model.name == name)
+        )
+    if model is None:
+        raise ApiError(404, f"No model named {name!r} in project {ctx.project_name!r}.")
+    return model
+
+
+@router.get("/projects/{project}/models", response_model=list[ModelOut], summary="List models")
+def list_models(
+    request: Request, ctx: Annotated[ProjectContext, project_access("viewer")]
+) -> list[ModelOut]:
+    state = state_of(request)
+    with state.sessions() as session:
+        models = session.scalars(
+            select(Model).where(Model.project_id == ctx.project_id).order_by(Model.name)
+        ).all()
+    return [_model_out(state, m) for m in models]
+
+
+@router.post(
+    "/projects/{project}/models",
+    response_model=ModelOut,
+    status_code=201,
+    summary="Create a model",
+    responses={409: {"description": "A model of this name exists"}},
+)
+def create_model(
+    request: Request, body: ModelIn, ctx: Annotated[ProjectContext, project_access("editor")]
+) -> ModelOut:
+    state = state_of(request)
+    try:
+        with state.writes.begin() as session:
+            model = Catalog(session).create_model(ctx.project_id, body.name)
+    except IntegrityError:
+        raise ApiError(
+            409, f"A model named {body.name!r} already exists in project {ctx.project_name!r}."
+        ) from None
+    return ModelOut(name=model.name, created_at=model.created_at, versions=[])
+
+
+@router.get(MODEL, response_model=ModelOut, summary="A model and its versions")
+def get_model(
+    request: Request, model: str, ctx: Annotated[ProjectContext, project_access("viewer")]
+) -> ModelOut:
+    state = state_of(request)
+    return _model_out(state, _find_model(state, ctx, model))
+
+
+@router.get(MODEL + "/versions", response_model=list[VersionOut], summary="List versions")
+def list_versions(
+    request: Request, model: str, ctx: Annotated[ProjectContext, project_access("viewer")]
+) -> list[VersionOut]:
+    state = state_of(request)
+    found = _find_model(state, ctx, model)
+    with state.sessions() as session:
+        rows = session.scalars(
+            select(ModelVersion)
+            .where(ModelVersion.model_id == found.id)
+            .order_by(ModelVersion.created_at)
+        ).all()
+    return [_version_out(model, r) for r in rows]
+
+
+@router.post(
+    MODEL + "/versions",
+    response_model=VersionOut,
+    status_code=201,
+    summary="Register a version (schema and window)",
+    responses={409: {"description": "The version exists"}},
+)
+def create_version(
+    request: Request,
+    model: str,
+    body: VersionIn,
+    ctx: Annotated[ProjectContext, project_access("editor")],
+) -> VersionOut:
+    state = state_of(request)
+    found = _find_model(state, ctx, model)
+    schema = VersionSchema.from_dict(body.schema_.model_dump())
+    window = body.window
+    try:
+        with state.writes.begin() as session:
+            catalog = Catalog(session)
+            if isinstance(window, TimeWindow):
+                row = catalog.create_version(
+                    found.id,
+                    body.version,
+                    schema,
+                    window_kind="time",
+                    window_size=window.size_seconds,
+                )
+            else:
+                row = catalog.create_version(
+                    found.id, body.version, schema, window_kind="rows", window_size=window.size
+                )
+    except IntegrityError:
+        raise ApiError(
+            409, f"Model {model!r} already has a version {body.version!r}; versions are immutable."
+        ) from None
+    return _version_out(model, row)
+
+
+@router.get(VERSION, response_model=VersionOut, summary="A version")
+async def get_version(
+    request: Request,
+    model: str,
+    version: str,
+    ctx: Annotated[ProjectContext, project_access("viewer")],
+) -> VersionOut:
+    state = state_of(request)
+    vctx = await resolve_version(request, ctx, model, version)
+
+    def read() -> VersionOut:
+        with state.sessions() as session:
+            row = session.get(ModelVersion, vctx.version_id)
+            if row is None:
+                raise ApiError(404, f"No version {version!r} of model {model!r}.")
+            return _version_out(model, row)
+
+    return await run_in_threadpool(read)
+
+
+def _reference_from_table(
+    state: ServerState, vctx: VersionContext, table: pa.Table, target: str | None
+) -> ReferenceOut:
+    from driftline.monitor import profile_rows
+    from driftline.store._validate import validate_batch
+
+    with state.sessions() as session:
+        row = session.get(ModelVersion, vctx.version_id)
+        assert row is not None
+        schema = VersionSchema.from_dict(row.schema)
+    names = set(table.column_names)
+    missing = [c for c in schema.features if c not in names]
+    if missing:
+        raise SchemaMismatchError(
+            f"The reference lacks the feature column(s) {missing}; the version's schema needs "
+            f"{list(schema.features)}."
+        )
+    if target is not None and target not in names:
+        raise SchemaMismatchError(
+            f"The target column {target!r} is not in the reference; columns: {sorted(names)}."
+        )
+    outputs = [c for c in (schema.score_column, schema.prediction_column) if c and c in names]
+    kept: dict[str, pa.ChunkedArray] = {}
+    if outputs:
+        body = table.drop_columns([target]) if target is not None else table
+        checked = validate_batch(schema, body, now=datetime.now(UTC))
+        if not checked.valid.all():
+            bad = sorted(checked.reasons)[:100]
+            raise ApiError(
+                422,
+                f"{len(checked.reasons)} reference row(s) are invalid; fix or drop them.",
+                code="invalid_rows",
+                details=[{"row": r, "reasons": checked.reasons[r]} for r in bad],
+            )
+        rows = checked.table
+        for role in ("score", "prediction"):
+            if role in checked.table.column_names:
+                kept[role] = checked.table[role]
+    else:
+        rows = table.select(list(schema.features))
+    if target is not None:
+        try:
+            kept["label"] = pc.cast(table[target], pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SchemaMismatchError(
+                f"The target column {target!r} must hold numbers (0/1, class index or a "
+                f"regression target): {exc}"
+            ) from None
+    # Profiled as the monitor profiles windows (features, score, prediction), so they compare.
+    ref_profile = profile_rows(schema, rows)
+    reference_data = pa.table(kept) if kept else None
+    from driftline.store import to_ipc
+
+    with state.writes.begin() as session:
+        row = session.get(ModelVersion, vctx.version_id)
+        assert row is not None
+        row.reference_profile = ref_profile.to_bytes()
+        row.reference_data = None if reference_data is None else to_ipc(reference_data)
+    return ReferenceOut(
+        version=vctx.version,
+        kind="data",
+        rows=table.num_rows,
+        profiled_columns=ref_profile.column_names,
+        kept_columns=list(kept),
+    )
+
+
+def _reference_from_profile(state: ServerState, vctx: VersionContext, body: bytes) -> ReferenceOut:
+    from driftline.profiles import DatasetProfile
+
+    try:
+        ref = DatasetProfile.from_bytes(body)
+    except (SerializationError, ValueError) as exc:
+        raise ApiError(400, f"The body is not a driftline profile: {exc}") from None
+    with state.writes.begin() as session:
+        row = session.get(ModelVersion, vctx.version_id)
+        assert row is not None
+        schema = VersionSchema.from_dict(row.schema)
+        missing = [c for c in schema.features if c not in ref]
+        if missing:
+            raise SchemaMismatchError(
+                f"The profile lacks the feature column(s) {missing}; the version's schema "
+                f"needs {list(schema.features)}."
+            )
+        row.reference_profile = body
+    return ReferenceOut(
+        version=vctx.version,
+        kind="profile",
+        rows=ref.n_rows,
+        profiled_columns=ref.column_names,
+        kept_columns=[],
+    )
+
+
+@router.put(
+    VERSION + "/reference",
+    response_model=ReferenceOut,
+    summary="Set the reference: raw rows (Arrow/Parquet) or a DatasetProfile",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/vnd.apache.arrow.stream": _BINARY["application/octet-stream"],
+                "application/vnd.apache.parquet": _BINARY["application/octet-stream"],
+                "application/vnd.driftline.profile": _BINARY["application/octet-stream"],
+            },
+        }
+    },
+)
+async def put_reference(
+    request: Request,
+    model: str,
+    version: str,
+    ctx: Annotated[ProjectContext, project_access("editor")],
+    target: Annotated[
+        str | None, Query(max_length=200, description="The label column of the reference rows.")
+    ] = None,
+) -> ReferenceOut:
+    state = state_of(request)
+    vctx = await resolve_version(request, ctx, model, version)
+    kind = media_type(request.headers.get("content-type"))
+    if kind not in (*ARROW_TYPES, *PARQUET_TYPES, *PROFILE_TYPES):
+        raise ApiError(
+            415,
+            f"Unsupported content type {kind or '(none)'!r} for a reference; send "
+            "application/vnd.apache.arrow.stream, application/vnd.apache.parquet or "
+            "application/vnd.driftline.profile.",
+        )
+    body = await read_body(request, state.settings.max_body_bytes)
+    if kind in PROFILE_TYPES:
+        return await run_in_threadpool(_reference_from_profile, state, vctx, body)
+    limit = state.settings.max_rows_per_request
+    reader = table_from_arrow if kind in ARROW_TYPES else table_from_parquet
+    table = await run_in_threadpool(reader, body, limit)
+    return await run_in_threadpool(_reference_from_table, state, vctx, table, target)

@@ -1,0 +1,271 @@
+"""Pydantic v2 request and response models (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "AlertEventOut",
+    "AlertRuleIn",
+    "AlertRuleOut",
+    "AlertRulePatch",
+    "ChannelIn",
+    "ChannelOut",
+    "HealthOut",
+    "IngestOut",
+    "LabelsOut",
+    "MeOut",
+    "ModelIn",
+    "ModelOut",
+    "Point",
+    "ProfileOut",
+    "ProjectOut",
+    "ReferenceOut",
+    "RejectedRowOut",
+    "RowWindow",
+    "SchemaIn",
+    "TimeWindow",
+    "TimeseriesOut",
+    "TokenCreated",
+    "TokenIn",
+    "TokenOut",
+    "VersionIn",
+    "VersionOut",
+    "WindowOut",
+    "WindowSummary",
+]
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._~-]*$"
+Name = Annotated[str, Field(min_length=1, max_length=200, pattern=NAME_PATTERN)]
+VersionName = Annotated[str, Field(min_length=1, max_length=64, pattern=NAME_PATTERN)]
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+Role = Literal["viewer", "editor", "admin"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    database: Literal["ok", "unavailable"]
+    monitor: Literal["running", "off", "unavailable"]
+
+
+class MeOut(BaseModel):
+    project: str
+    role: Role
+    token_id: str
+
+
+class ProjectOut(BaseModel):
+    name: str
+    created_at: datetime
+    models: list[str]
+
+
+class ModelIn(_In):
+    name: Name
+
+
+class ModelOut(BaseModel):
+    name: str
+    created_at: datetime
+    versions: list[str]
+
+
+class SchemaIn(_In):
+    """A version schema (``VersionSchema.to_dict()``)."""
+
+    features: dict[ColumnName, Literal["numeric", "categorical", "boolean"]] = Field(
+        min_length=1, max_length=10_000
+    )
+    task: Literal["binary", "multiclass", "regression"] = "binary"
+    id_column: ColumnName = "prediction_id"
+    timestamp_column: ColumnName = "timestamp"
+    score_column: ColumnName | None = "score"
+    prediction_column: ColumnName | None = "prediction"
+
+
+class TimeWindow(_In):
+    kind: Literal["time"]
+    size_seconds: int = Field(default=3600, ge=1, le=366 * 86400)
+
+
+class RowWindow(_In):
+    kind: Literal["rows"]
+    size: int = Field(default=10_000, ge=1, le=1_000_000_000)
+
+
+class VersionIn(_In):
+    version: VersionName
+    schema_: SchemaIn = Field(alias="schema")
+    window: Annotated[TimeWindow | RowWindow, Field(discriminator="kind")] = TimeWindow(kind="time")
+
+
+class VersionOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    model: str
+    version: str
+    schema_: dict[str, Any] = Field(alias="schema")
+    window: dict[str, Any]
+    has_reference_profile: bool
+    has_reference_data: bool
+    created_at: datetime
+
+
+class ReferenceOut(BaseModel):
+    version: str
+    kind: Literal["data", "profile"]
+    rows: int
+    profiled_columns: list[str]
+    kept_columns: list[str]
+
+
+class RejectedRowOut(BaseModel):
+    row: int
+    prediction_id: str | None
+    reasons: list[str]
+
+
+class IngestOut(BaseModel):
+    accepted: int
+    prediction_ids: list[str]
+    duplicates: list[str]
+    rejected: list[RejectedRowOut]
+    stored: bool
+
+
+class LabelsOut(BaseModel):
+    joined: int
+    pending: int
+
+
+class ProfileOut(BaseModel):
+    window_key: int
+    rows: int
+
+
+class WindowSummary(BaseModel):
+    window_key: int
+    start: datetime | None
+    end: datetime | None
+    status: Literal["open", "closed"]
+    rows: int
+    labels: int
+    dirty: bool
+    computed_at: datetime | None
+    drifted: bool | None
+    share_drifted: float | None
+    n_quality_findings: int | None
+
+
+class WindowOut(WindowSummary):
+    results: dict[str, Any] | None
+
+
+class Point(BaseModel):
+    t: datetime | None
+    window_key: int
+    value: float | None
+    lower: float | None = None
+    upper: float | None = None
+
+
+class TimeseriesOut(BaseModel):
+    series: dict[str, list[Point]]
+
+
+class ChannelIn(_In):
+    type: Literal["webhook", "slack", "retrain"]
+    url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://")]
+    secret: Annotated[str, Field(max_length=500)] | None = None
+    allow_private: bool = False
+
+
+class ChannelOut(BaseModel):
+    type: str
+    url: str = Field(description="Slack URLs are credentials: their path is masked.")
+    allow_private: bool
+    has_secret: bool | None = None
+
+
+AlertKind = Literal["drift", "estimated_metric", "realized_metric", "data_quality", "volume_drop"]
+
+
+class AlertRuleIn(_In):
+    """An alert rule; ``config`` is validated for ``kind`` (see docs/server.md)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    kind: AlertKind
+    config: dict[str, Any] = Field(default_factory=dict)
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    cooldown_seconds: int = Field(default=3600, ge=0, le=30 * 86400)
+    enabled: bool = True
+    channels: list[ChannelIn] = Field(default_factory=list, max_length=20)
+
+
+class AlertRulePatch(_In):
+    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    kind: AlertKind | None = None
+    config: dict[str, Any] | None = None
+    model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    cooldown_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
+    enabled: bool | None = None
+    channels: list[ChannelIn] | None = Field(default=None, max_length=20)
+
+
+class AlertRuleOut(BaseModel):
+    id: str
+    name: str
+    kind: str
+    config: dict[str, Any]
+    model: str | None
+    cooldown_seconds: int
+    enabled: bool
+    channels: list[ChannelOut]
+    created_at: datetime | None
+
+
+class AlertEventOut(BaseModel):
+    id: str
+    rule_id: str
+    status: str
+    severity: str | None = None
+    message: str | None = None
+    condition: Any = None
+    dedupe_key: str
+    model: str | None = None
+    version: str | None = None
+    window: Any = None
+    values: Any = None
+    rule: Any = None
+    fired_at: datetime | None
+    resolved_at: datetime | None
+    notified_at: datetime | None
+    delivery_attempts: int
+    delivery_error: str | None
+    channels_delivered: int
+
+
+class TokenIn(_In):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    role: Role = "viewer"
+    expires_at: datetime | None = None
+
+
+class TokenOut(BaseModel):
+    token_id: str
+    name: str
+    role: Role
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class TokenCreated(TokenOut):
+    secret: str = Field(description="The token; shown this once, never stored.")
