@@ -7,6 +7,7 @@ unconditional. Run::
     python -m simulations.drift_calibration            # everything (about 20 min here)
     python -m simulations.drift_calibration --quick    # a small smoke version
     python -m simulations.drift_calibration --multivariate --sizes 1000,3000  # multivariate only
+    python -m simulations.drift_calibration --sizes 100000 --windows 20 --power-size 100000
 
 Printed: the dataset-level false-alarm rate (share of stationary windows in which any
 column was flagged, with a 95% Wilson interval) per sample size, and the power
@@ -145,6 +146,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000,1000000")
     parser.add_argument("--multivariate", action="store_true", help="multivariate detectors only")
     parser.add_argument("--windows", type=int, default=None, help="windows per size")
+    parser.add_argument(
+        "--power-size", type=int, default=10_000, help="rows per side of the power windows"
+    )
     args = parser.parse_args()
     windows = args.windows or (20 if args.quick else 200)
     if args.multivariate:
@@ -161,11 +165,11 @@ def main() -> None:
         dataset, column = false_alarms(n, windows, seed=1_000 + i)
         elapsed = time.perf_counter() - started
         print(f"| {n:,} | {windows} | {dataset} | {column} | {elapsed:.0f} |", flush=True)
-    print("\n## Power at n = 10,000 per side\n")
+    print(f"\n## Power at n = {args.power_size:,} per side\n")
     print("| change | windows | power [95% CI] | other columns flagged [95% CI] |")
     print("|---|---:|---|---|")
     for j, (label, (column, change)) in enumerate(CHANGES.items()):
-        hit, other = power(10_000, windows, seed=2_000 + j, column=column, change=change)
+        hit, other = power(args.power_size, windows, seed=2_000 + j, column=column, change=change)
         print(f"| {label} | {windows} | {hit} | {other} |", flush=True)
 
 

@@ -22,13 +22,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pytest
 import uvicorn
+from sqlalchemy import func, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from driftline.store import Model, ModelVersion, Prediction
 
 PREFIX = "/api/v1/projects/{project}/models/{model}/versions/{version}"
 
@@ -315,3 +320,45 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     yield Deployment(url, engine, project_id, token, server)
     server.stop()
     engine.dispose()
+
+
+def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(shift, 1.0, n)
+    score = 1.0 / (1.0 + np.exp(-x))
+    return pd.DataFrame(
+        {
+            "x": x,
+            "city": rng.choice(["oslo", "lima", "pune"], n),
+            "flag": rng.random(n) < 0.3,
+            "score": score,
+            "label": (rng.random(n) < score).astype(int),
+        }
+    )
+
+
+def stored(engine, model: str, version: str) -> dict[str, tuple[float | None, float | None]]:
+    """prediction id -> (score, label) as stored, straight from the store's tables."""
+    query = (
+        select(Prediction.prediction_id, Prediction.score, Prediction.label)
+        .join(ModelVersion, ModelVersion.id == Prediction.model_version_id)
+        .join(Model, Model.id == ModelVersion.model_id)
+        .where(Model.name == model, ModelVersion.version == version)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    result = {r[0]: (r[1], r[2]) for r in rows}
+    assert len(result) == len(rows)
+    return result
+
+
+def count(engine, model: str, version: str) -> int:
+    query = (
+        select(func.count())
+        .select_from(Prediction)
+        .join(ModelVersion, ModelVersion.id == Prediction.model_version_id)
+        .join(Model, Model.id == ModelVersion.model_id)
+        .where(Model.name == model, ModelVersion.version == version)
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())

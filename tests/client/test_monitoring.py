@@ -5,26 +5,9 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-import pandas as pd
-
 from driftline.client import Client
 
-from .conftest import RealServer, bootstrap
-
-
-def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(shift, 1.0, n)
-    score = 1.0 / (1.0 + np.exp(-x))
-    return pd.DataFrame(
-        {
-            "x": x,
-            "city": rng.choice(["oslo", "lima"], n),
-            "score": score,
-            "label": (rng.random(n) < score).astype(int),
-        }
-    )
+from .conftest import RealServer, bootstrap, frame
 
 
 def test_windows_timeseries_and_alerts_from_the_monitor(tmp_path) -> None:

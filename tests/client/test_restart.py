@@ -5,57 +5,11 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
-from sqlalchemy import func, select
 
 from driftline.client import Client
-from driftline.store import Model, ModelVersion, Prediction
 
-from .conftest import RealServer, bootstrap
-
-
-def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(shift, 1.0, n)
-    score = 1.0 / (1.0 + np.exp(-x))
-    return pd.DataFrame(
-        {
-            "x": x,
-            "city": rng.choice(["oslo", "lima", "pune"], n),
-            "flag": rng.random(n) < 0.3,
-            "score": score,
-            "label": (rng.random(n) < score).astype(int),
-        }
-    )
-
-
-def stored(engine, model: str, version: str) -> dict[str, tuple[float | None, float | None]]:
-    """prediction id -> (score, label) as stored, straight from the store's tables."""
-    query = (
-        select(Prediction.prediction_id, Prediction.score, Prediction.label)
-        .join(ModelVersion, ModelVersion.id == Prediction.model_version_id)
-        .join(Model, Model.id == ModelVersion.model_id)
-        .where(Model.name == model, ModelVersion.version == version)
-    )
-    with engine.connect() as conn:
-        rows = conn.execute(query).all()
-    result = {r[0]: (r[1], r[2]) for r in rows}
-    assert len(result) == len(rows)
-    return result
-
-
-def count(engine, model: str, version: str) -> int:
-    query = (
-        select(func.count())
-        .select_from(Prediction)
-        .join(ModelVersion, ModelVersion.id == Prediction.model_version_id)
-        .join(Model, Model.id == ModelVersion.model_id)
-        .where(Model.name == model, ModelVersion.version == version)
-    )
-    with engine.connect() as conn:
-        return int(conn.execute(query).scalar_one())
+from .conftest import RealServer, bootstrap, count, frame, stored
 
 
 def test_a_server_restart_does_not_lose_or_double_count_rows(tmp_path) -> None:

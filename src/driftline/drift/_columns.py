@@ -15,6 +15,8 @@ from numpy.typing import NDArray
 
 from driftline import stats
 from driftline.drift._sides import CategoricalSide, NumericSide, aligned_counts
+from driftline.stats._bucketed import BucketedSample, ks_w1_bucketed
+from driftline.stats._ks_pvalue import resolve_ks_method
 
 __all__ = [
     "CATEGORICAL_METHODS",
@@ -59,6 +61,10 @@ class ColumnDrift:
     its adjusted p-value is at most ``alpha`` (tests only) **and**
     ``effect_size >= threshold``. ``statistic_error_bound`` bounds the difference to the
     exact statistic when a side comes from a sketch (0 when both sides are raw).
+    ``effect_size_error_bound`` bounds the difference to the exact Wasserstein-1 effect of
+    large raw columns, which is computed from fine buckets (typically below 1e-4
+    reference sd; whenever the threshold lies within the bound the effect is recomputed
+    exactly, so the verdict is always the exact one); 0 otherwise. See ``docs/drift.md``.
     """
 
     column: str
@@ -75,6 +81,7 @@ class ColumnDrift:
     missing_rate_reference: float
     missing_rate_current: float
     statistic_error_bound: float = 0.0
+    effect_size_error_bound: float = 0.0
     p_value_adjusted: float | None = None
     drifted: bool = False
     threshold_direction: Literal[">="] = ">="
@@ -100,6 +107,7 @@ class ColumnDrift:
             "missing_rate_reference": self.missing_rate_reference,
             "missing_rate_current": self.missing_rate_current,
             "statistic_error_bound": self.statistic_error_bound,
+            "effect_size_error_bound": self.effect_size_error_bound,
             "chart": self.chart,
         }
 
@@ -122,24 +130,97 @@ def _common_grid(ref: NumericSide, cur: NumericSide) -> NDArray[np.float64]:
     return np.unique(points[np.isfinite(points)])
 
 
-def _ks(ref: NumericSide, cur: NumericSide) -> tuple[stats.TestResult, float]:
-    if ref.sorted_values is not None and cur.sorted_values is not None:
-        # Both sides were built here: sorted, finite float64; skip the O(n) re-checks.
-        return stats.ks_from_sorted(ref.sorted_values, cur.sorted_values, validate=False), 0.0
-    grid = _common_grid(ref, cur)
-    result = stats.ks_from_cdfs(ref.cdf(grid), cur.cdf(grid), ref.n, cur.n)
-    # A grid of 1,025 quantiles per side adds at most one grid step of rank error.
-    bound = stats.ks_statistic_error_bound(ref.rank_error, cur.rank_error) + 1.0 / 1024
-    return result, min(bound, 1.0)
+_Sorted = tuple[NDArray[np.float64], NDArray[np.intp]]
+Gathered = tuple[_Sorted | None, _Sorted | None]
+_EXPLAIN_QS: Final = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
 
 
-def _wasserstein_sd(ref: NumericSide, cur: NumericSide) -> float:
-    if ref.sorted_values is not None and cur.sorted_values is not None:
-        w1 = stats.wasserstein_from_sorted(ref.sorted_values, cur.sorted_values, validate=False)
-    else:
-        w1 = stats.wasserstein_from_quantiles(ref.quantiles(_MID), cur.quantiles(_MID))
-    scale = ref.std if ref.std > 0 else max(abs(ref.mean), 1.0)
-    return float(w1 / scale)
+@dataclass(frozen=True)
+class _NumericStats:
+    """KS test (when asked) and Wasserstein-1 / reference scale, with error bounds."""
+
+    ks: stats.TestResult | None
+    ks_error: float
+    wasserstein_sd: float
+    wasserstein_sd_error: float
+    gathered: Gathered = (None, None)
+
+
+def _scale(ref: NumericSide) -> float:
+    return ref.std if ref.std > 0 else max(abs(ref.mean), 1.0)
+
+
+def _bucketed_stats(
+    ref: NumericSide,
+    cur: NumericSide,
+    *,
+    with_ks: bool,
+    threshold: float,
+    quantiles: NDArray[np.float64] | None = None,
+) -> _NumericStats | None:
+    """Both sides raw and counted into the reference's buckets: exact KS, W1 within a
+    bound (recomputed exactly when the bound straddles the threshold). ``None`` when
+    the buckets cannot decide cheaply (the caller sorts)."""
+    a, b = ref.buckets, cur.buckets
+    if a is None or b is None or a.layout != b.layout:
+        return None
+    # buckets holding the quantiles the explanation will quote are gathered in the same pass
+    extra = (
+        None if quantiles is None else a.quantile_buckets(quantiles) | b.quantile_buckets(quantiles)
+    )
+    found = ks_w1_bucketed(a, b, extra=extra)
+    scale = _scale(ref)
+    if found is not None and abs(found.wasserstein / scale - threshold) <= (
+        found.wasserstein_error / scale
+    ):
+        found = ks_w1_bucketed(a, b, exact_wasserstein=True, extra=extra)  # verdict at stake
+    if found is None:
+        return None
+    ks = None
+    if with_ks:
+        d = min(found.d_scaled / (float(a.n) * float(b.n)), 1.0)
+        p = stats.ks_pvalue(d, a.n, b.n)
+        method = "ks_exact" if resolve_ks_method("auto", a.n, b.n) == "exact" else "ks_asymp"
+        ks = stats.TestResult(statistic=d, p_value=p, method=method, n_ref=a.n, n_cur=b.n)
+    return _NumericStats(
+        ks=ks,
+        ks_error=0.0,
+        wasserstein_sd=found.wasserstein / scale,
+        wasserstein_sd_error=found.wasserstein_error / scale,
+        gathered=(found.gathered_a, found.gathered_b),
+    )
+
+
+def _numeric_stats(
+    ref: NumericSide,
+    cur: NumericSide,
+    *,
+    with_ks: bool,
+    threshold: float,
+    quantiles: NDArray[np.float64] | None = None,
+) -> _NumericStats:
+    bucketed = _bucketed_stats(ref, cur, with_ks=with_ks, threshold=threshold, quantiles=quantiles)
+    if bucketed is not None:
+        return bucketed
+    scale = _scale(ref)
+    a, b = ref.sorted_values, cur.sorted_values
+    if a is not None and b is not None:
+        # Both sides raw: sorted, finite float64; skip the O(n) re-checks.
+        ks = stats.ks_from_sorted(a, b, validate=False) if with_ks else None
+        w1 = stats.wasserstein_from_sorted(a, b, validate=False)
+        return _NumericStats(
+            ks=ks, ks_error=0.0, wasserstein_sd=w1 / scale, wasserstein_sd_error=0.0
+        )
+    ks, bound = None, 0.0
+    if with_ks:
+        grid = _common_grid(ref, cur)
+        ks = stats.ks_from_cdfs(ref.cdf(grid), cur.cdf(grid), ref.n, cur.n)
+        # A grid of 1,025 quantiles per side adds at most one grid step of rank error.
+        bound = min(
+            stats.ks_statistic_error_bound(ref.rank_error, cur.rank_error) + 1.0 / 1024, 1.0
+        )
+    w1 = stats.wasserstein_from_quantiles(ref.quantiles(_MID), cur.quantiles(_MID))
+    return _NumericStats(ks=ks, ks_error=bound, wasserstein_sd=w1 / scale, wasserstein_sd_error=0.0)
 
 
 def _binned(ref: NumericSide, cur: NumericSide) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -152,7 +233,7 @@ def _binned(ref: NumericSide, cur: NumericSide) -> tuple[NDArray[np.float64], ND
     return counts(ref), counts(cur)
 
 
-def _numeric_explanation(ref: NumericSide, cur: NumericSide) -> str:
+def _moment_changes(ref: NumericSide, cur: NumericSide) -> list[str]:
     parts = []
     if ref.std > 0:
         smd = (cur.mean - ref.mean) / ref.std
@@ -161,9 +242,25 @@ def _numeric_explanation(ref: NumericSide, cur: NumericSide) -> str:
         ratio = cur.std / ref.std
         if ratio >= 1.1 or ratio <= 1 / 1.1:
             parts.append(stats.describe_sd_ratio(ratio))
+    return parts
+
+
+def _side_quantiles(
+    side: NumericSide, qs: NDArray[np.float64], gathered: _Sorted | None
+) -> NDArray[np.float64]:
+    if gathered is not None and side.buckets is not None and "sorted_values" not in side.__dict__:
+        return side.buckets.quantiles(qs, gathered)
+    return side.quantiles(qs)
+
+
+def _numeric_explanation(
+    ref: NumericSide, cur: NumericSide, gathered: Gathered = (None, None)
+) -> str:
+    parts = _moment_changes(ref, cur)
     if not parts:
-        qs = np.array([0.05, 0.25, 0.5, 0.75, 0.95])
-        qr, qc = ref.quantiles(qs), cur.quantiles(qs)
+        qs = _EXPLAIN_QS
+        qr = _side_quantiles(ref, qs, gathered[0])
+        qc = _side_quantiles(cur, qs, gathered[1])
         scale = ref.std if ref.std > 0 else 1.0
         i = int(np.argmax(np.abs(qc - qr) / scale))
         parts.append(f"p{round(qs[i] * 100)} {qr[i]:.4g} -> {qc[i]:.4g}")
@@ -172,13 +269,56 @@ def _numeric_explanation(ref: NumericSide, cur: NumericSide) -> str:
 
 def _distinct_values(ref: NumericSide, cur: NumericSide) -> NDArray[np.float64] | None:
     """The union of both sides' values when both are raw and have few distinct values."""
-    if ref.sorted_values is None or cur.sorted_values is None:
+    if ref.values is None or cur.values is None:
         return None
-    values = np.unique(np.concatenate((ref.sorted_values[::97], cur.sorted_values[::97])))
+    values = np.unique(np.concatenate((ref.values[::97], cur.values[::97])))
     if values.size > _CHART_TOP:
         return None
-    values = np.unique(np.concatenate((ref.sorted_values, cur.sorted_values)))
+    values = np.unique(np.concatenate((ref.values, cur.values)))
     return values if values.size <= _CHART_TOP else None
+
+
+def _chart_quantiles(side: NumericSide) -> tuple[float, float]:
+    """Approximate 0.5 % and 99.5 % points: the chart range only needs to be close."""
+    b = side.buckets
+    if b is not None and "sorted_values" not in side.__dict__:
+        ranks = np.array([0.005, 0.995]) * b.n
+        k = np.searchsorted(b.cumulative, ranks, side="right") - 1
+        inner = (k > 0) & (k < b.layout.n_buckets - 1)
+        if inner.all():  # the middle of the bucket holding each rank
+            lo, hi = b.layout.lo + (k - 0.5) / b.layout.scale
+            return float(lo), float(hi)
+    lo, hi = side.quantiles(np.array([0.005, 0.995]))
+    return float(lo), float(hi)
+
+
+def _histogram_shares(side: NumericSide, edges: NDArray[np.float64]) -> list[float]:
+    """Shares of ``side`` in ``[e_0, e_1], (e_1, e_2], ...``."""
+    cdf = np.concatenate((side.cdf_below(edges[:1]), side.cdf(edges[1:])))
+    out: list[float] = np.clip(np.diff(cdf), 0.0, None).round(6).tolist()
+    return out
+
+
+def _snap_to_buckets(
+    ref: NumericSide, cur: NumericSide, edges: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], list[float], list[float]] | None:
+    """Chart edges moved to bucket boundaries, where both sides' counts are known
+    without touching the values (``None`` when the edges fall outside the buckets)."""
+    a, b = ref.buckets, cur.buckets
+    if a is None or b is None or a.layout != b.layout:
+        return None
+    layout = a.layout
+    k = np.rint(layout.transform(edges)).astype(np.int64)  # boundary k: bucket k | k + 1
+    if k[0] < 1 or k[-1] > layout.n_buckets - 3 or bool((np.diff(k) <= 0).any()):
+        return None
+    snapped = layout.lo + k / layout.scale
+
+    def shares(side: BucketedSample) -> list[float]:
+        below = side.cumulative[k + 1]  # values in buckets 0 .. k
+        out: list[float] = (np.diff(below) / side.n).round(6).tolist()
+        return out
+
+    return snapped, shares(a), shares(b)
 
 
 def _numeric_chart(ref: NumericSide, cur: NumericSide) -> dict[str, Any]:
@@ -202,22 +342,21 @@ def _numeric_chart(ref: NumericSide, cur: NumericSide) -> dict[str, Any]:
             "current": point_shares(cur),
             **moments,
         }
-    lo = float(min(ref.quantiles(np.array([0.005]))[0], cur.quantiles(np.array([0.005]))[0]))
-    hi = float(max(ref.quantiles(np.array([0.995]))[0], cur.quantiles(np.array([0.995]))[0]))
+    (lo_r, hi_r), (lo_c, hi_c) = _chart_quantiles(ref), _chart_quantiles(cur)
+    lo, hi = min(lo_r, lo_c), max(hi_r, hi_c)
     if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
         hi = lo + 1.0
     edges = np.linspace(lo, hi, _CHART_BINS + 1)
-
-    def bin_shares(side: NumericSide) -> list[float]:
-        cdf = np.concatenate((side.cdf_below(edges[:1]), side.cdf(edges[1:])))
-        out: list[float] = np.clip(np.diff(cdf), 0.0, None).round(6).tolist()
-        return out
-
+    snapped = _snap_to_buckets(ref, cur, edges)
+    if snapped is not None:
+        edges, ref_shares, cur_shares = snapped
+    else:
+        ref_shares, cur_shares = _histogram_shares(ref, edges), _histogram_shares(cur, edges)
     return {
         "type": "histogram",
         "edges": edges.tolist(),
-        "reference": bin_shares(ref),
-        "current": bin_shares(cur),
+        "reference": ref_shares,
+        "current": cur_shares,
         **moments,
     }
 
@@ -231,18 +370,28 @@ def compare_numeric(
     thresholds: dict[str, float],
 ) -> ColumnDrift:
     """Compare the two sides of a numeric column with ``method``."""
-    effect = _wasserstein_sd(ref, cur)
     p_value: float | None = None
     bound = 0.0
-    if method == "ks":
-        result, bound = _ks(ref, cur)
-        statistic, p_value, effect_name = result.statistic, result.p_value, "wasserstein_sd"
-    elif method == "wasserstein":
-        statistic, effect_name = effect, "wasserstein_sd"
+    gathered: Gathered = (None, None)
+    if method in ("ks", "wasserstein"):
+        found = _numeric_stats(
+            ref,
+            cur,
+            with_ks=method == "ks",
+            threshold=thresholds["wasserstein_sd"],
+            quantiles=None if _moment_changes(ref, cur) else _EXPLAIN_QS,
+        )
+        gathered = found.gathered
+        effect, effect_name = found.wasserstein_sd, "wasserstein_sd"
+        effect_bound = found.wasserstein_sd_error
+        if found.ks is not None:
+            statistic, p_value, bound = found.ks.statistic, found.ks.p_value, found.ks_error
+        else:
+            statistic, bound = effect, effect_bound
     else:
         r, c = _binned(ref, cur)
         statistic = stats.psi(r, c) if method == "psi" else stats.jensen_shannon_distance(r, c)
-        effect, effect_name = statistic, method
+        effect, effect_name, effect_bound = statistic, method, 0.0
     return ColumnDrift(
         column=name,
         kind="numeric",
@@ -252,12 +401,13 @@ def compare_numeric(
         effect_size=float(effect),
         effect_name=effect_name,
         threshold=thresholds[effect_name],
-        explanation=_numeric_explanation(ref, cur),
+        explanation=_numeric_explanation(ref, cur, gathered),
         n_reference=ref.n,
         n_current=cur.n,
         missing_rate_reference=_missing(ref.n, ref.n_rows),
         missing_rate_current=_missing(cur.n, cur.n_rows),
         statistic_error_bound=bound,
+        effect_size_error_bound=effect_bound,
         chart=_numeric_chart(ref, cur),
     )
 

@@ -29,12 +29,15 @@ from driftline.drift._sides import (
     CategoricalSide,
     NumericSide,
     Side,
+    pandas_float_columns,
     side_from_array,
     side_from_profile,
+    side_from_values,
 )
 from driftline.exceptions import NotFittedError, ParameterError, SchemaMismatchError
 from driftline.profiles._dataset import DatasetProfile
 from driftline.profiles._input import to_table
+from driftline.stats._bucketed import BucketLayout
 
 __all__ = ["DriftDetector"]
 
@@ -164,7 +167,11 @@ class DriftDetector:
     # ------------------------------------------------------------------ fit
 
     def _read(
-        self, data: object, names: Sequence[str] | None, role: str
+        self,
+        data: object,
+        names: Sequence[str] | None,
+        role: str,
+        layouts: Mapping[str, BucketLayout] | None = None,
     ) -> tuple[dict[str, Side], dict[str, str], int]:
         sides: dict[str, Side] = {}
         untestable: dict[str, str] = {}
@@ -184,23 +191,56 @@ class DriftDetector:
                 else:
                     sides[name] = side
             return sides, untestable, data.n_rows
-        table = to_table(data, names)
-        wanted = [n for n in table.column_names if n not in self.exclude]
-        built = _map(
-            lambda n: side_from_array(table.schema.field(n), table.column(n)), wanted, self.n_jobs
-        )
+        wanted, build, n_rows = self._raw_sides(data, names, layouts)
+        built = _map(build, wanted, self.n_jobs)
         for name, side in zip(wanted, built, strict=True):
             if side is None:
                 untestable[name] = "text-like or untyped columns are not tested for drift"
             else:
                 sides[name] = side
-        return sides, untestable, table.num_rows
+        return sides, untestable, n_rows
+
+    def _raw_sides(
+        self,
+        data: object,
+        names: Sequence[str] | None,
+        layouts: Mapping[str, BucketLayout] | None,
+    ) -> tuple[list[str], Callable[[str], Side | None], int]:
+        """The columns to read from raw ``data``, a function building one side, the rows.
+
+        Sides are built on demand so that ``compare`` can build and compare a column in
+        one step (and drop its current side right after).
+        """
+        floats = pandas_float_columns(data, names)
+        order: list[str] | None = list(names) if names is not None else None
+        if floats and names is None:
+            order = [str(c) for c in data.columns]  # type: ignore[attr-defined]
+        rest = None if order is None else [n for n in order if n not in floats]
+        table = to_table(data, rest) if rest is None or rest or not floats else None
+        if order is None:
+            order = table.column_names if table is not None else []
+        wanted = [n for n in order if n not in self.exclude]
+        fitting = layouts is None
+        found = layouts or {}
+
+        def build(name: str) -> Side | None:
+            if name in floats:
+                return side_from_values(floats[name], layout=found.get(name), bucket=fitting)
+            assert table is not None
+            return side_from_array(
+                table.schema.field(name), table.column(name), layout=found.get(name), bucket=fitting
+            )
+
+        has_table = table is not None and table.num_columns > 0
+        n_rows = table.num_rows if has_table else len(data)  # type: ignore[union-attr,arg-type]
+        return wanted, build, n_rows
 
     def fit(self, reference: object) -> Self:
         """Learn the reference: raw data in any format ``driftline.profile`` accepts, or a profile.
 
-        Raw numeric columns are kept sorted (exact statistics later); profiles keep their
-        sketches (statistics within the sketches' error bound).
+        Raw numeric columns keep their values (large ones also counted into fine
+        buckets, so that ``compare`` needs no sort; exact statistics later); profiles keep
+        their sketches (statistics within the sketches' error bound).
         """
         sides, untestable, n_rows = self._read(reference, self.columns, "reference")
         self.reference_: dict[str, Side] = sides
@@ -262,21 +302,35 @@ class DriftDetector:
         if not hasattr(self, "reference_"):
             raise NotFittedError("This DriftDetector is not fitted yet. Call 'fit' first.")
         names = list(self.reference_)
+        layouts = {
+            n: side.buckets.layout
+            for n, side in self.reference_.items()
+            if isinstance(side, NumericSide) and side.buckets is not None
+        }
         try:
-            current_sides, _, n_rows = self._read(current, self._present(current, names), "current")
+            if isinstance(current, DatasetProfile):
+                current_sides, _, n_rows = self._read(
+                    current, self._present(current, names), "current", layouts
+                )
+                present = [n for n in names if n in current_sides]
+                outcomes = _map(
+                    lambda n: self._compare_one((n, self.reference_[n], current_sides[n])),
+                    present,
+                    self.n_jobs,
+                )
+            else:
+                present, outcomes, n_rows = self._read_and_compare(current, names, layouts)
         except SchemaMismatchError as exc:
             raise SchemaMismatchError(
                 f"The current data lacks columns the reference has: {exc} "
                 "Pass columns=[...] to DriftDetector to compare a subset."
             ) from exc
-        missing = [n for n in names if n not in current_sides]
+        missing = [n for n in names if n not in present]
         if missing:
             raise SchemaMismatchError(
                 f"The current data lacks column(s) {missing} that the reference has. "
                 "Pass columns=[...] to DriftDetector to compare a subset."
             )
-        items = [(n, self.reference_[n], current_sides[n]) for n in names]
-        outcomes = _map(self._compare_one, items, self.n_jobs)
         skipped = dict(self.untestable_)
         results: dict[str, ColumnDrift] = {}
         for name, outcome in zip(names, outcomes, strict=True):
@@ -302,6 +356,23 @@ class DriftDetector:
             n_current=n_rows,
             skipped=skipped,
         )
+
+    def _read_and_compare(
+        self, current: object, names: list[str], layouts: Mapping[str, BucketLayout]
+    ) -> tuple[list[str], list[ColumnDrift | str], int]:
+        """Build each current side and compare it at once (its buckets are freed early)."""
+        wanted, build, n_rows = self._raw_sides(current, names, layouts)
+
+        def one(name: str) -> ColumnDrift | str | None:
+            side = build(name)
+            if side is None:
+                return None
+            return self._compare_one((name, self.reference_[name], side))
+
+        found = _map(one, wanted, self.n_jobs)
+        present = [n for n, outcome in zip(wanted, found, strict=True) if outcome is not None]
+        outcomes = [outcome for outcome in found if outcome is not None]
+        return present, outcomes, n_rows
 
     def _present(self, current: object, names: Iterable[str]) -> list[str]:
         wanted = list(names)

@@ -7,9 +7,10 @@ within the sketch's documented error when it comes from a profile.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from functools import cached_property
+from typing import Any, Final, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -20,29 +21,61 @@ from driftline.profiles._boolean import BooleanProfile
 from driftline.profiles._build import _numeric_input, _to_booleans, _to_strings, infer_kind
 from driftline.profiles._categorical import CategoricalProfile
 from driftline.profiles._numeric import NumericProfile
+from driftline.stats._bucketed import BucketedSample, BucketLayout, finite_values
 
-__all__ = ["CategoricalSide", "NumericSide", "Side", "side_from_array", "side_from_profile"]
+__all__ = [
+    "BUCKETED_MIN_N",
+    "CategoricalSide",
+    "NumericSide",
+    "Side",
+    "pandas_float_columns",
+    "side_from_array",
+    "side_from_profile",
+    "side_from_values",
+]
 
 SideKind = Literal["numeric", "categorical"]
 
 
+#: Raw reference columns with at least this many finite values are bucketed at fit time
+#: (exact KS and Wasserstein-1 without sorting; :mod:`driftline.stats._bucketed`);
+#: smaller ones are sorted, which is as cheap.
+BUCKETED_MIN_N: Final = 20_000
+
+
 @dataclass(frozen=True)
 class NumericSide:
-    """Finite values of a numeric (or datetime) column: sorted raw values or a sketch."""
+    """Finite values of a numeric (or datetime) column: raw values or a sketch.
+
+    A raw side holds its finite ``values`` in their original order; a large raw side
+    also holds them counted into buckets (``buckets``: the reference's layout, shared by
+    the current side at compare time). ``sorted_values`` is computed on first use.
+    """
 
     n: int
     n_rows: int
     mean: float
     std: float
-    sorted_values: NDArray[np.float64] | None = None
+    values: NDArray[np.float64] | None = None
     profile: NumericProfile | None = None
+    buckets: BucketedSample | None = None
 
     kind: SideKind = "numeric"
 
     @property
     def exact(self) -> bool:
         """True when the side holds every value (no sketch error)."""
-        return self.sorted_values is not None
+        return self.values is not None
+
+    @cached_property
+    def sorted_values(self) -> NDArray[np.float64] | None:
+        """The finite values sorted ascending (``None`` for a sketch); sorted once, on use."""
+        if self.values is None:
+            return None
+        return np.sort(self.values)
+
+    def _sorted_is_cheap(self) -> bool:
+        return "sorted_values" in self.__dict__ or self.buckets is None
 
     @property
     def rank_error(self) -> float:
@@ -51,30 +84,38 @@ class NumericSide:
             return 0.0
         return float(self.profile.rank_error)
 
+    def _count_below(self, xs: NDArray[np.float64], inclusive: bool) -> NDArray[np.float64]:
+        xs = np.asarray(xs, dtype=np.float64)
+        if self.buckets is not None and not self._sorted_is_cheap():
+            return np.asarray(self.buckets.below(xs, inclusive=inclusive) / self.n)
+        ordered = self.sorted_values
+        if ordered is None:
+            return np.asarray(self._sketch().cdf(xs, inclusive=inclusive), dtype=np.float64)
+        idx = np.searchsorted(ordered, xs, side="right" if inclusive else "left")
+        return np.asarray(idx / self.n, dtype=np.float64)
+
     def cdf(self, xs: NDArray[np.float64]) -> NDArray[np.float64]:
         """Share of values ``<= x`` for each ``x``."""
-        if self.sorted_values is not None:
-            idx = np.searchsorted(self.sorted_values, xs, side="right")
-            return np.asarray(idx / self.n, dtype=np.float64)
-        return np.asarray(self._sketch().cdf(xs, inclusive=True), dtype=np.float64)
+        return self._count_below(xs, True)
 
     def cdf_below(self, xs: NDArray[np.float64]) -> NDArray[np.float64]:
         """Share of values ``< x`` for each ``x``."""
-        if self.sorted_values is not None:
-            idx = np.searchsorted(self.sorted_values, xs, side="left")
-            return np.asarray(idx / self.n, dtype=np.float64)
-        return np.asarray(self._sketch().cdf(xs, inclusive=False), dtype=np.float64)
+        return self._count_below(xs, False)
 
     def quantiles(self, qs: NDArray[np.float64]) -> NDArray[np.float64]:
         """Values at normalized ranks ``qs`` (inverted-CDF definition)."""
-        if self.sorted_values is not None:
-            idx = np.clip(np.ceil(qs * self.n).astype(np.int64) - 1, 0, self.n - 1)
-            return np.asarray(self.sorted_values[idx], dtype=np.float64)
-        return np.asarray(self._sketch().quantiles(qs), dtype=np.float64)
+        qs = np.asarray(qs, dtype=np.float64)
+        if self.buckets is not None and not self._sorted_is_cheap():
+            return self.buckets.quantiles(qs)
+        ordered = self.sorted_values
+        if ordered is None:
+            return np.asarray(self._sketch().quantiles(qs), dtype=np.float64)
+        idx = np.clip(np.ceil(qs * self.n).astype(np.int64) - 1, 0, self.n - 1)
+        return np.asarray(ordered[idx], dtype=np.float64)
 
     def _sketch(self) -> NumericProfile:
         if self.profile is None:
-            raise RuntimeError("A NumericSide needs either sorted values or a profile.")
+            raise RuntimeError("A NumericSide needs either raw values or a profile.")
         return self.profile
 
 
@@ -110,33 +151,57 @@ def _moments(values: NDArray[np.float64]) -> tuple[float, float]:
     return mean, std
 
 
-def _numeric_side(values: NDArray[np.float64], n_rows: int) -> NumericSide:
-    # Sort first: NaN sort last and infinities to the ends, so the finite values are one
-    # slice of the sorted copy (cheaper than masking before the sort).
-    ordered = np.sort(values)
-    lo = int(np.searchsorted(ordered, -np.inf, side="right"))
-    hi = int(np.searchsorted(ordered, np.inf, side="left"))
-    finite = ordered[lo:hi]
-    mean, std = _moments(finite)
-    return NumericSide(n=finite.size, n_rows=n_rows, mean=mean, std=std, sorted_values=finite)
+def _numeric_side(
+    values: NDArray[np.float64], n_rows: int, layout: BucketLayout | None, bucket: bool
+) -> NumericSide:
+    """A raw side: finite values, counted into ``layout`` (the reference's, at compare
+    time) or, with ``bucket``, into a layout placed from these values when they are many."""
+    finite = finite_values(values)
+    if layout is None and bucket and finite.size >= BUCKETED_MIN_N:
+        layout = BucketLayout.from_values(finite)
+    buckets = BucketedSample.build(finite, layout) if layout is not None else None
+    if buckets is not None:
+        mean, std = buckets.mean, buckets.std
+    else:
+        mean, std = _moments(finite)
+    return NumericSide(
+        n=finite.size, n_rows=n_rows, mean=mean, std=std, values=finite, buckets=buckets
+    )
 
 
-def _value_counts(arr: pa.Array) -> dict[str, int]:
-    counted = pc.value_counts(pc.drop_null(arr))
+def _value_counts(arr: pa.Array | pa.ChunkedArray) -> dict[str, int]:
+    counted = pc.value_counts(arr)  # nulls come out as one entry (dropped below), no copy
     values = counted.field("values").to_pylist()
     counts = counted.field("counts").to_numpy()
-    return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
+    return {str(v): int(c) for v, c in zip(values, counts, strict=True) if v is not None}
 
 
-def side_from_array(field: pa.Field, arr: pa.Array | pa.ChunkedArray) -> Side | None:
-    """Build a side from one Arrow column; ``None`` for kinds drift does not test (text)."""
+def side_from_array(
+    field: pa.Field,
+    arr: pa.Array | pa.ChunkedArray,
+    *,
+    layout: BucketLayout | None = None,
+    bucket: bool = False,
+) -> Side | None:
+    """Build a side from one Arrow column; ``None`` for kinds drift does not test (text).
+
+    Numeric columns are counted into ``layout`` when given (a current side compared with
+    a bucketed reference), or into their own layout with ``bucket`` (a large reference).
+    """
     if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
+        # One chunk: a zero-copy view. Several chunks of strings (e.g. Parquet row groups)
+        # are counted chunk by chunk; numbers need one contiguous buffer.
+        if arr.num_chunks == 1:
+            arr = arr.chunk(0)
+        elif not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            arr = arr.combine_chunks()
     kind = infer_kind(field, arr)
+    if isinstance(arr, pa.ChunkedArray) and kind not in ("categorical", "boolean"):
+        arr = arr.combine_chunks()
     if kind in ("numeric", "datetime"):
         if pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_decode()
-        return _numeric_side(_numeric_input(arr, kind), len(arr))
+        return _numeric_side(_numeric_input(arr, kind), len(arr), layout, bucket)
     if kind == "boolean":
         values = _to_booleans(arr)
         counts = _value_counts(values)
@@ -145,6 +210,40 @@ def side_from_array(field: pa.Field, arr: pa.Array | pa.ChunkedArray) -> Side | 
         counts = _value_counts(_to_strings(arr))
         return CategoricalSide(n=sum(counts.values()), n_rows=len(arr), counts=counts)
     return None
+
+
+def side_from_values(
+    values: NDArray[np.floating[Any]], *, layout: BucketLayout | None = None, bucket: bool = False
+) -> NumericSide:
+    """A numeric side from a numpy array of floats (NaN and infinities are missing)."""
+    floats = np.asarray(values, dtype=np.float64)
+    return _numeric_side(floats, floats.size, layout, bucket)
+
+
+def pandas_float_columns(
+    data: object, names: Sequence[str] | None
+) -> dict[str, NDArray[np.floating[Any]]]:
+    """Numpy-backed float columns of a pandas DataFrame, as zero-copy arrays.
+
+    Reading them through Arrow would only add a pass that turns NaN into nulls (and a
+    copy back when there are any); drift treats NaN as missing either way. Returns ``{}``
+    for anything but a pandas DataFrame with unique column names (``to_table`` then
+    reads, or rejects, the data as usual).
+    """
+    if not (type(data).__module__.startswith("pandas") and hasattr(data, "dtypes")):
+        return {}
+    labels = list(data.columns)  # type: ignore[attr-defined]
+    by_name = {str(c): c for c in labels}
+    if len(by_name) != len(labels):
+        return {}
+    wanted = list(by_name) if names is None else [n for n in names if n in by_name]
+    out: dict[str, NDArray[np.floating[Any]]] = {}
+    for name in wanted:
+        series = data[by_name[name]]  # type: ignore[index]
+        dtype = series.dtype
+        if isinstance(dtype, np.dtype) and dtype.kind == "f":
+            out[name] = np.asarray(series.to_numpy(copy=False))
+    return out
 
 
 def side_from_profile(column: Any) -> Side | None:

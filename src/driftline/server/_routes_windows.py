@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from driftline.exceptions import ParameterError
@@ -46,6 +47,16 @@ def _summary_fields(w: Window) -> dict[str, Any]:
         "share_drifted": None if drift is None else drift.get("share_drifted"),
         "n_quality_findings": None if quality is None else quality.get("n_findings"),
     }
+
+
+def _window(session: Session, version_id: str, version: str, window_key: int) -> Window:
+    """The version's window with ``window_key``, or a 404."""
+    w = session.scalar(
+        select(Window).where(Window.model_version_id == version_id, Window.window_key == window_key)
+    )
+    if w is None:
+        raise ApiError(404, f"No window with key {window_key} for version {version!r}.")
+    return w
 
 
 def _aware(moment: datetime) -> datetime:
@@ -98,13 +109,7 @@ async def get_window(
 
     def read() -> WindowOut:
         with state.sessions() as session:
-            w = session.scalar(
-                select(Window).where(
-                    Window.model_version_id == vctx.version_id, Window.window_key == window_key
-                )
-            )
-            if w is None:
-                raise ApiError(404, f"No window with key {window_key} for version {version!r}.")
+            w = _window(session, vctx.version_id, version, window_key)
             return WindowOut(**_summary_fields(w), results=w.results)
 
     return await run_in_threadpool(read)
@@ -156,14 +161,7 @@ async def window_predictions(
 
     def read() -> bytes:
         with state.sessions() as session:
-            w = session.scalar(
-                select(Window).where(
-                    Window.model_version_id == vctx.version_id, Window.window_key == window_key
-                )
-            )
-            if w is None:
-                raise ApiError(404, f"No window with key {window_key} for version {version!r}.")
-            window_id = w.id
+            window_id = _window(session, vctx.version_id, version, window_key).id
         try:
             rows = state.store.read_window(window_id)
         except ParameterError:  # no batches: the window holds only a precomputed profile
