@@ -122,3 +122,35 @@ def write_results(name: str, payload: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
     return path
+
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DRIFTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def scratch_database(backend: str, folder: str) -> tuple[str, Any]:
+    """A fresh database for one measurement: its URL and a function that drops it (or None).
+
+    SQLite: a file under ``folder``. PostgreSQL: a new database on the local server
+    (``DRIFTLINE_TEST_POSTGRES_URL``), dropped by the returned function.
+    """
+    if backend == "sqlite":
+        return f"sqlite:///{folder}/bench.db", None
+    import secrets
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"driftline_bench_{secrets.token_hex(5)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop

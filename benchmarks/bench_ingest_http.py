@@ -368,7 +368,7 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from benchmarks.bench_store import _database
+    from benchmarks._common import scratch_database
 
     results: dict[str, Any] = {"machine": machine(), "config": vars(args), "runs": {}}
     for backend in args.backends:
@@ -376,7 +376,7 @@ def main() -> None:
             for http in args.http:
                 for workers in args.workers:
                     with tempfile.TemporaryDirectory(prefix="bench_http_") as folder:
-                        url, drop = _database(backend, folder)
+                        url, drop = scratch_database(backend, folder)
                         try:
                             token = _bootstrap(url)
                             server = Server(

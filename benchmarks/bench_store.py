@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -50,11 +49,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from benchmarks._common import ROOT, machine, max_rss_bytes, median, run_fresh, write_results
-
-ADMIN_URL = os.environ.get(
-    "DRIFTLINE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from benchmarks._common import (
+    ROOT,
+    machine,
+    max_rss_bytes,
+    median,
+    run_fresh,
+    scratch_database,
+    write_results,
 )
+
 FEATURES = [f"num_{i:02d}" for i in range(20)] + [f"cat_{j:02d}" for j in range(5)]
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -83,26 +87,6 @@ def _batches(batch: int, total: int, ids_kind: str = "uuid4") -> list[pa.Table]:
             part.append_column("prediction_id", pa.array(ids)).append_column("timestamp", ts)
         )
     return out
-
-
-def _database(backend: str, folder: str) -> tuple[str, Any]:
-    if backend == "sqlite":
-        return f"sqlite:///{folder}/bench.db", None
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"driftline_bench_{secrets.token_hex(5)}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return url, drop
 
 
 GROUP = 10  # requests per ingest_many call in the "many" mode
@@ -178,7 +162,7 @@ def _worker(backend: str, mode: str, batch: int, total: int, ids_kind: str) -> d
 
     batches = _batches(batch, total, ids_kind)
     with tempfile.TemporaryDirectory(prefix="bench_store_") as folder:
-        url, drop = _database(backend, folder)
+        url, drop = scratch_database(backend, folder)
         engine = create_engine_from_url(url)
         try:
             latencies = []

@@ -29,8 +29,15 @@ from driftline.alerts._notifiers import Notification, Notifier, default_notifier
 from driftline.alerts._repository import DELIVERY_KEY, AlertRepository
 from driftline.alerts._spec import Channel, VolumeDropConfig
 from driftline.exceptions import ParameterError
-from driftline.store import AlertEvent, AlertRule, Model, ModelVersion, Project, Window
-from driftline.store._engine import write_options
+from driftline.store import (
+    AlertEvent,
+    AlertRule,
+    Model,
+    ModelVersion,
+    Project,
+    Window,
+    write_options,
+)
 
 __all__ = ["GAVE_UP", "AlertEngine", "DeliveryStats"]
 

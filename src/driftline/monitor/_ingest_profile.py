@@ -9,9 +9,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from driftline.exceptions import ParameterError, SchemaMismatchError
-from driftline.store import ModelVersion, VersionSchema, Window
+from driftline.store import ModelVersion, VersionSchema, Window, write_options
 from driftline.store._bulk import upsert_windows
-from driftline.store._engine import write_options
 
 if TYPE_CHECKING:
     from driftline.profiles import DatasetProfile

@@ -38,8 +38,8 @@ from driftline.store import (
     Window,
     from_ipc,
     session_factory,
+    write_options,
 )
-from driftline.store._engine import write_options
 from driftline.store._types import utcnow
 
 __all__ = ["Monitor", "MonitorStats"]

@@ -142,11 +142,11 @@ def _fmt(value: object, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else "—"
 
 
-def _metric(results: dict[str, Any] | None, part: str, name: str) -> float | None:
-    section = (results or {}).get(part) or {}
-    metric = (section.get("metrics") or {}).get(name) or {}
-    value = metric.get("value")
-    return float(value) if isinstance(value, int | float) else None
+def _metric(results: dict[str, Any], part: str, name: str) -> dict[str, Any]:
+    """A metric's entry in a window's results (``{}`` when the part was not computed)."""
+    section = results.get(part) or {}
+    entry: dict[str, Any] = (section.get("metrics") or {}).get(name) or {}
+    return entry
 
 
 def live_monitoring(
@@ -235,8 +235,7 @@ def live_monitoring(
         names = sorted(str(name) for k, name in fired if k == key)
         if window.get("drifted") and first_drift is None:
             first_drift = week
-        est = ((results.get("estimated") or {}).get("metrics") or {}).get("accuracy") or {}
-        if est.get("alert") and first_estimate is None:
+        if estimated.get("alert") and first_estimate is None:
             first_estimate = week
         rows_table.append(
             [
@@ -244,8 +243,8 @@ def live_monitoring(
                 f"{window['rows']:,}",
                 f"{window['labels']:,}",
                 f"{window.get('share_drifted') or 0:.0%}",
-                _fmt(estimated),
-                _fmt(realized),
+                _fmt(estimated.get("value")),
+                _fmt(realized.get("value")),
                 ", ".join(names) or "—",
             ]
         )

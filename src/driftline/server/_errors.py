@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from driftline.exceptions import (
@@ -119,8 +120,6 @@ async def _driftline_error(_request: Request, exc: Exception) -> JSONResponse:
 
 def _database_busy(exc: Exception) -> bool:
     """SQLite's write lock was not free within its busy timeout (a transient condition)."""
-    from sqlalchemy.exc import OperationalError
-
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
