@@ -1,3 +1,0 @@
-"""Dask, Spark, MLflow and OpenLineage integrations."""
-
-__all__: list[str] = []
