@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driftline.alerts import DeliveryError, HttpPoster, UnsafeURLError, address_problem, check_url
+from driftline.alerts import HttpPoster
+from driftline.alerts._guard import address_problem, check_url
+from driftline.exceptions import DeliveryError, UnsafeURLError
 from driftline.exceptions import ParameterError
 
 from .conftest import start_receiver, stop_receiver

@@ -18,6 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from driftline.alerts._evaluate import Firing
+from driftline.alerts._registry import redact_text
 from driftline.alerts._spec import RuleSpec, StoredRule
 from driftline.exceptions import ParameterError
 from driftline.store import AlertEvent, AlertRule, Model, ModelVersion
@@ -44,7 +45,11 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def event_to_dict(event: AlertEvent) -> dict[str, Any]:
-    """An alert event as the API shows it (internal delivery bookkeeping left out)."""
+    """An alert event as the API shows it (internal delivery bookkeeping left out).
+
+    ``delivery_error`` names receivers as ``scheme://host/***``: it is stored that way, and
+    URLs in errors recorded by older versions are redacted here too.
+    """
     payload = {k: v for k, v in (event.payload or {}).items() if k != DELIVERY_KEY}
     delivery = (event.payload or {}).get(DELIVERY_KEY) or {}
     return {
@@ -64,7 +69,9 @@ def event_to_dict(event: AlertEvent) -> dict[str, Any]:
         "resolved_at": _iso(event.resolved_at),
         "notified_at": _iso(event.notified_at),
         "delivery_attempts": event.delivery_attempts,
-        "delivery_error": event.delivery_error,
+        "delivery_error": None
+        if event.delivery_error is None
+        else redact_text(event.delivery_error),
         "channels_delivered": len(delivery.get("done") or []),
     }
 

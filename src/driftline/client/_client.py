@@ -29,7 +29,7 @@ from driftline.client._convert import (
     row_count,
     to_table,
 )
-from driftline.client._errors import ApiError, Rejection
+from driftline.client._errors import Rejection
 from driftline.client._http import RetryPolicy, error_from_response, request_with_retry, sleep
 from driftline.client._ids import new_ids
 from driftline.client._sender import (
@@ -40,7 +40,7 @@ from driftline.client._sender import (
     Sender,
     ipc_bytes,
 )
-from driftline.exceptions import DataError, ParameterError
+from driftline.exceptions import ApiError, DataError, ParameterError
 
 __all__ = ["Client"]
 
