@@ -47,7 +47,7 @@ def lazy_getattr(
     AttributeError: module 'driftline' has no attribute 'nothing'
     """
 
-    def __getattr__(name: str) -> Any:
+    def __getattr__(name: str) -> Any:  # noqa: N807  (it becomes a module's __getattr__)
         if name not in lazy:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         module, requires = lazy[name]

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from driftline.alerts import HttpPoster
 from driftline.alerts._guard import address_problem, check_url
-from driftline.exceptions import DeliveryError, UnsafeURLError
-from driftline.exceptions import ParameterError
+from driftline.exceptions import DeliveryError, ParameterError, UnsafeURLError
 
 from .conftest import start_receiver, stop_receiver
 

@@ -263,7 +263,7 @@ def register_channel(name: str, *, notifier: NotifierFactory) -> Callable[[C], C
             raise ParameterError(
                 f"register_channel({name!r}) decorates ChannelSpec subclasses; got {cls!r}."
             )
-        declared = cls.model_fields["type"].default
+        declared = cls.__pydantic_fields__["type"].default
         if declared != name:
             raise ParameterError(
                 f"register_channel({name!r}): {cls.__name__} must declare "

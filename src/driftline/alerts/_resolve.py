@@ -57,9 +57,10 @@ def _match(
     order: two Slack channels both shown as ``https://hooks.slack.com/***`` map back to
     the first and the second); each stored channel is matched once."""
     url = channel.get("url")
-    for same in (lambda old: url == old.url, lambda old: url == old.masked_url()):
+    for masked in (False, True):
         for i, old in enumerate(stored):
-            if i not in used and channel.get("type") == old.type and same(old):
+            shown = old.masked_url() if masked else old.url
+            if i not in used and channel.get("type") == old.type and url == shown:
                 used.add(i)
                 return old
     return None
