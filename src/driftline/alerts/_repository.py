@@ -9,6 +9,7 @@ processes evaluating the same window cannot both open an event.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -44,11 +45,25 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat()
 
 
+# Earlier versions stored "HTTP <status> from <url>: <first 200 characters of the answer>".
+_LEGACY_ANSWER = re.compile(
+    r"(HTTP \d{3} from \S+?): .{0,200}?(?= \(after \d+ attempts?\)|; \w+ https?://|$)",
+    re.DOTALL,
+)
+
+
+def _shown_error(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return redact_text(_LEGACY_ANSWER.sub(r"\1 (answer not shown)", text))
+
+
 def event_to_dict(event: AlertEvent) -> dict[str, Any]:
     """An alert event as the API shows it (internal delivery bookkeeping left out).
 
-    ``delivery_error`` names receivers as ``scheme://host/***``: it is stored that way, and
-    URLs in errors recorded by older versions are redacted here too.
+    ``delivery_error`` names receivers as ``scheme://host/***`` and quotes nothing they
+    answered but the status: it is stored that way, and errors recorded by older versions
+    (full URLs, answer bodies) are redacted here too.
     """
     payload = {k: v for k, v in (event.payload or {}).items() if k != DELIVERY_KEY}
     delivery = (event.payload or {}).get(DELIVERY_KEY) or {}
@@ -69,9 +84,7 @@ def event_to_dict(event: AlertEvent) -> dict[str, Any]:
         "resolved_at": _iso(event.resolved_at),
         "notified_at": _iso(event.notified_at),
         "delivery_attempts": event.delivery_attempts,
-        "delivery_error": None
-        if event.delivery_error is None
-        else redact_text(event.delivery_error),
+        "delivery_error": _shown_error(event.delivery_error),
         "channels_delivered": len(delivery.get("done") or []),
     }
 
