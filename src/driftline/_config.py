@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from driftline.exceptions import ParameterError
 
@@ -57,10 +57,34 @@ class Settings(BaseModel):
         default=1_000_000, ge=1, description="Most rows one ingestion request may carry (413)."
     )
     rate_limit_per_second: float = Field(
-        default=500.0, ge=0, description="Requests per second per API token (0 = no limit)."
+        default=50.0,
+        ge=0,
+        description="Requests per second per API token (0 = no limit); below what one "
+        "process sustains (benchmarks/bench_token_rate.py), so one token cannot saturate it.",
     )
     rate_limit_burst: int = Field(
-        default=1000, ge=1, description="Requests a token may send at once before limiting."
+        default=100, ge=1, description="Requests a token may send at once before limiting."
+    )
+    auth_failure_rate_per_second: float = Field(
+        default=1.0,
+        ge=0,
+        description="Failed token checks per second allowed per client address (0 = no "
+        "limit); over it, unknown tokens get 429 before any database lookup.",
+    )
+    auth_failure_burst: int = Field(
+        default=20, ge=1, description="Failed token checks a client address may make at once."
+    )
+    server_header_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="`driftline server`: a request's line and headers must arrive within this "
+        "time of its first byte (or of the connection); else the connection is closed.",
+    )
+    server_body_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="`driftline server`: a request's body must arrive within this time of its "
+        "headers (time the server itself pauses reading does not count).",
     )
     token_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a verified API token is trusted in memory."
@@ -69,7 +93,14 @@ class Settings(BaseModel):
         default=True,
         description="Coalesce concurrent ingestion requests into one transaction.",
     )
-    metrics_enabled: bool = Field(default=True, description="Serve Prometheus /metrics.")
+    metrics_enabled: bool = Field(
+        default=True, description="Serve Prometheus /metrics (only when metrics_token is set)."
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token Prometheus sends to GET /metrics (unset: /metrics is off).",
+    )
 
 
 @dataclass(frozen=True)
@@ -86,7 +117,7 @@ class EffectiveSettings:
             "config_file": self.config_path,
             "settings": {
                 key: {"value": value, "source": self.sources[key]}
-                for key, value in self.values.model_dump().items()
+                for key, value in self.values.model_dump(mode="json").items()
             },
         }
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import random
+import re
 import shutil
 import socket
 import ssl
@@ -13,8 +15,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driftline.alerts import DeliveryError, HttpPoster, UnsafeURLError, address_problem, check_url
-from driftline.exceptions import ParameterError
+from driftline.alerts import HttpPoster
+from driftline.alerts._guard import address_problem, check_url
+from driftline.exceptions import DeliveryError, ParameterError, UnsafeURLError
 
 from .conftest import start_receiver, stop_receiver
 
@@ -146,20 +149,80 @@ def test_ipv4_mapped_ipv6_is_judged_like_its_ipv4_address(value: int) -> None:
     assert address_problem(mapped) == address_problem(v4)
 
 
-# Special-purpose blocks (IANA IPv4/IPv6 special-purpose address registries, RFC 6890).
-BLOCKS = [
-    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
-    "172.16.0.0/12", "192.0.0.0/24", "192.0.2.0/24", "192.168.0.0/16", "198.18.0.0/15",
-    "198.51.100.0/24", "203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
-    "::/128", "::1/128", "fc00::/7", "fe80::/10", "ff00::/8", "2001:db8::/32",
+# The IANA IPv4 and IPv6 Special-Purpose Address Registries, every row, transcribed here
+# independently of the guard's own table (iana-ipv4-special-registry and
+# iana-ipv6-special-registry, 2025 snapshot), plus multicast, the deprecated site-local block
+# and the IPv4 limited broadcast. Rows judged by the IPv4 address they embed are marked.
+IANA_V4 = [
+    "0.0.0.0/8", "0.0.0.0/32", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.0.0.0/29", "192.0.0.8/32", "192.0.0.9/32",
+    "192.0.0.10/32", "192.0.0.170/32", "192.0.0.171/32", "192.0.2.0/24", "192.31.196.0/24",
+    "192.52.193.0/24", "192.88.99.0/24", "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15",
+    "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+    "224.0.0.0/4",  # multicast (its own registry)
 ]  # fmt: skip
+IANA_V6 = [
+    "::1/128", "::/128", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "100:0:0:1::/64",
+    "2001::/23", "2001:1::1/128", "2001:1::2/128", "2001:1::3/128", "2001:2::/48",
+    "2001:3::/32", "2001:4:112::/48", "2001:10::/28", "2001:20::/28", "2001:30::/28",
+    "2001:db8::/32", "2620:4f:8000::/48", "3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10",
+    "fec0::/10",  # deprecated site-local (RFC 3879), reserved in the address-space registry
+    "ff00::/8",  # multicast
+    "::/96", "::ffff:0:0:0/96",  # deprecated IPv4-compatible, IPv4-translated
+]  # fmt: skip
+EMBEDDED_V6 = ["::ffff:0:0/96", "2001::/32", "2002::/16"]  # IPv4-mapped, Teredo, 6to4
 
 
-@given(st.sampled_from(BLOCKS), st.integers(min_value=0))
-def test_every_address_of_a_special_purpose_block_is_refused(block: str, offset: int) -> None:
+def _samples(block: str, seed: int = 0) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     network = ipaddress.ip_network(block)
-    address = network[offset % network.num_addresses]
-    assert address_problem(address) is not None
+    rng = random.Random(f"{block}/{seed}")
+    picks = [0, network.num_addresses - 1, network.num_addresses // 2]
+    picks += [rng.randrange(network.num_addresses) for _ in range(20)]
+    return [network[i] for i in picks]
+
+
+@pytest.mark.parametrize("block", IANA_V4 + IANA_V6)
+def test_every_address_of_every_iana_special_purpose_block_is_refused(block: str) -> None:
+    for address in _samples(block):
+        assert address_problem(address) is not None, address
+
+
+@pytest.mark.parametrize("block", EMBEDDED_V6)
+def test_embedding_blocks_are_judged_by_the_ipv4_address_they_carry(block: str) -> None:
+    for address in _samples(block):
+        assert isinstance(address, ipaddress.IPv6Address)
+        embedded = (
+            address.ipv4_mapped
+            or address.sixtofour
+            or (address.teredo[1] if address.teredo else None)
+        )
+        assert embedded is not None, address
+        assert address_problem(address) == address_problem(embedded), address
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("http://[fec0::1]/hook", "deprecated site-local"),  # was allowed
+        ("http://[3fff::1]/hook", "documentation"),  # was allowed (RFC 9637)
+        ("http://[3fff:fff:ffff::1]/hook", "documentation"),
+        ("http://[5f00::1]/hook", "reserved"),
+        ("http://[100:0:0:1::1]/hook", "reserved"),
+        ("http://192.31.196.1/hook", "anycast (AS112)"),
+        ("http://[2620:4f:8000::1]/hook", "anycast (AS112)"),
+        ("http://[::7f00:1]/hook", "reserved"),  # IPv4-compatible 127.0.0.1
+    ],
+)
+def test_the_blocks_pythons_tables_miss_are_refused(url: str, kind: str) -> None:
+    with pytest.raises(UnsafeURLError, match=re.escape(f"a {kind} address")):
+        check_url(url)
+
+
+@pytest.mark.parametrize(
+    "address", ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "2a00:1450:4001::1", "3fff:1000::1"]
+)
+def test_public_addresses_next_to_special_blocks_pass(address: str) -> None:
+    assert address_problem(address) is None
 
 
 @pytest.fixture(scope="module")

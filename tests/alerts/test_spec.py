@@ -7,15 +7,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from driftline.alerts import (
+from driftline.alerts import RuleSpec, WebhookChannel
+from driftline.alerts._spec import (
     ESTIMATED_METRICS,
     DataQualityConfig,
     DriftConfig,
     EstimatedMetricConfig,
     RealizedMetricConfig,
-    RuleSpec,
     VolumeDropConfig,
-    WebhookChannel,
 )
 from driftline.exceptions import ParameterError
 
@@ -113,7 +112,7 @@ def test_unknown_channel_type_lists_the_types() -> None:
     with pytest.raises(ParameterError) as info:
         RuleSpec.from_dict({"name": "r", "kind": "drift", "config": {},
                             "channels": [{"type": "email", "url": "https://8.8.8.8/"}]})  # fmt: skip
-    assert "'webhook', 'slack', 'retrain'" in str(info.value)
+    assert "'retrain', 'slack', 'webhook'" in str(info.value)
 
 
 @pytest.mark.parametrize(

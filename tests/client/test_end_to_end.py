@@ -11,8 +11,8 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
-from driftline.client import ApiError, Client
-from driftline.exceptions import ParameterError
+from driftline.client import ApiError, ApiNotFoundError, Client
+from driftline.exceptions import NotFoundError, ParameterError
 
 from .conftest import Deployment, count, frame, stored
 
@@ -95,6 +95,8 @@ def test_api_errors_carry_the_servers_message(deployment: Deployment) -> None:
         with pytest.raises(ApiError, match="No model named 'ghost'") as info:
             client.register_version("ghost", "1", schema={"x": "numeric"})
         assert (info.value.status, info.value.code) == (404, "not_found")
+        assert isinstance(info.value, ApiNotFoundError)  # also a NotFoundError, a LookupError
+        assert isinstance(info.value, NotFoundError)
         client.create_model("errors")
         client.register_version("errors", "1", schema={"x": "numeric"}, window="10000 rows")
         with pytest.raises(ApiError, match="already has a version") as info:
@@ -187,3 +189,40 @@ def test_non_blocking_with_the_server_down_returns_at_once_and_counts_drops(
     assert stats.rows_failed == 0
     assert count(engine, "outage", "1") == fits
     assert set(stored(engine, "outage", "1")) <= {i for ids in kept for i in ids}
+
+
+def test_alert_rules_round_trip_through_the_sdk(deployment: Deployment) -> None:
+    """Slack channels can be created, a rule read back can be sent back unchanged (PUT and
+    PATCH keep the webhook secret and the real Slack URL), and a secret can be removed."""
+    from sqlalchemy import select
+
+    from driftline.store import AlertRule, session_factory
+
+    slack = "https://hooks.slack.com/services/T0/B0/SLACKTOKEN"
+    webhook = {"type": "webhook", "url": "https://hooks.example.com/x?key=K", "secret": "s" * 20}
+
+    def stored(rule_id: str) -> list[dict[str, object]]:
+        with session_factory(deployment.engine)() as session:
+            row = session.scalar(select(AlertRule).where(AlertRule.id == rule_id))
+            assert row is not None
+            return list(row.config["channels"])
+
+    with Client(deployment.url, deployment.token) as client:
+        rule = client.create_alert_rule(  # was 422: slack.secret: Extra inputs are not permitted
+            "sdk round trip", "drift", channels=[{"type": "slack", "url": slack}, webhook]
+        )
+        before = stored(rule["id"])
+        shown = client.alert_rule(rule["id"])
+        assert "SLACKTOKEN" not in str(shown)
+        assert (
+            client.replace_alert_rule(rule["id"], {**shown, "enabled": False})["enabled"] is False
+        )
+        assert client.update_alert_rule(rule["id"], shown) == {**shown, "enabled": True}
+        assert stored(rule["id"]) == before
+        channels = [shown["channels"][0], {**shown["channels"][1], "secret": None}]
+        after = client.update_alert_rule(rule["id"], {"channels": channels})
+        assert after["channels"][1]["has_secret"] is False
+        assert stored(rule["id"])[0]["url"] == slack
+        with pytest.raises(ApiNotFoundError):
+            client.alert_rule("no-such-rule")
+        client.delete_alert_rule(rule["id"])

@@ -35,6 +35,7 @@ postgres_databases = _store_conftest.postgres_databases
 new_database_url = _store_conftest.new_database_url
 
 ROLES = ("viewer", "editor", "admin")
+SCRAPE_TOKEN = "scrape-token-0123456789"  # GET /metrics needs it (Authorization: Bearer)
 SCHEMA = {"features": {"x": "numeric", "city": "categorical", "flag": "boolean"}}
 
 
@@ -118,7 +119,8 @@ class World:
 
 def start_world(url: str, settings: Settings | None = None) -> Iterator[World]:
     engine = create_engine_from_url(url)
-    app = create_app(settings or Settings(rate_limit_per_second=0), engine=engine, monitor=False)
+    default = Settings(rate_limit_per_second=0, metrics_token=SCRAPE_TOKEN)
+    app = create_app(settings or default, engine=engine, monitor=False)
     with ExitStack() as stack:
         portal = stack.enter_context(anyio.from_thread.start_blocking_portal())
         stack.enter_context(portal.wrap_async_context_manager(app.router.lifespan_context(app)))

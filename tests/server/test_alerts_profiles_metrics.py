@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from driftline.monitor import profile_rows
 from driftline.store import AlertEvent, PredictionStore, VersionSchema, session_factory
 
-from .conftest import ARROW, SCHEMA, World, arrow_bytes
+from .conftest import ARROW, SCHEMA, SCRAPE_TOKEN, World, arrow_bytes
 
 PROFILE = {"content-type": "application/vnd.driftline.profile"}
 
@@ -173,7 +173,7 @@ def test_metrics_count_ingestion_and_read_gauges_from_the_database(sqlite_world:
         "realized": {"n_labels": 0, "metrics": {}},
     }
     assert store.save_window_results(window, results)
-    text = world.api.get("/metrics").text
+    text = world.api.get("/metrics", headers={"Authorization": f"Bearer {SCRAPE_TOKEN}"}).text
     samples = _samples(text)
     names = (("model", "metered"), ("project", world.projects["a"]), ("version", "2"))
     assert samples[("driftline_drift_share", names)] == 0.25

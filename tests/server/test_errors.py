@@ -257,6 +257,7 @@ CONTRACT = {
     ("get", "/api/v1/projects/{project}/alert-rules"),
     ("post", "/api/v1/projects/{project}/alert-rules"),
     ("get", "/api/v1/projects/{project}/alert-rules/{rule_id}"),
+    ("put", "/api/v1/projects/{project}/alert-rules/{rule_id}"),
     ("patch", "/api/v1/projects/{project}/alert-rules/{rule_id}"),
     ("delete", "/api/v1/projects/{project}/alert-rules/{rule_id}"),
     ("get", "/api/v1/projects/{project}/alerts"),

@@ -98,6 +98,9 @@ def test_project_and_token_commands(tmp_path: Path) -> None:
     assert isinstance(bad_role.exception, ParameterError)
 
 
+SCRAPE = "scrape-token-0123456789"  # /metrics needs the scrape token
+
+
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("server")
@@ -106,7 +109,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     assert made.returncode == 0, made.stderr
     token = json.loads(made.stdout)["secret"]
     port = _free_port()
-    env = {**os.environ, "DRIFTLINE_LOG_LEVEL": "warning"}
+    env = {**os.environ, "DRIFTLINE_LOG_LEVEL": "warning", "DRIFTLINE_METRICS_TOKEN": SCRAPE}
     proc = subprocess.Popen(
         [sys.executable, "-c", CLI, "server", "--port", str(port), "--database-url", url],
         cwd=home,
@@ -185,7 +188,7 @@ def test_real_server_ingests_and_the_monitor_computes_windows(running: dict[str,
         assert len(done) == 2, windows
         assert done[0]["drifted"] is True
         assert done[0]["share_drifted"] > 0
-    text = httpx.get(f"{base}/metrics").text
+    text = httpx.get(f"{base}/metrics", headers={"Authorization": f"Bearer {SCRAPE}"}).text
     gauges = {
         (s.name, s.labels.get("project"), s.labels.get("model"), s.labels.get("version")): s.value
         for family in text_string_to_metric_families(text)

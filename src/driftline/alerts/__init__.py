@@ -1,7 +1,9 @@
-"""Alert rules, dedupe and cooldown, and notifiers (webhook, Slack-compatible, retrain hook).
+"""Alert rules, dedupe and cooldown, and notification channels (webhook, Slack, retrain hook).
 
-Needs the ``serve`` extra (SQLAlchemy for the store, httpx for delivery):
-``pip install 'driftline[serve]'``.
+Rules, their evaluation, the channel registry and signature checks need only the core
+install. The repository and the engine need SQLAlchemy, delivery needs httpx
+(``pip install 'driftline[serve]'``); they are imported when first used, and say so with
+:class:`~driftline.exceptions.MissingDependencyError` when the extra is missing.
 
 >>> from driftline.alerts import EvaluationContext, RuleSpec, evaluate
 >>> rule = RuleSpec(name="auc", kind="realized_metric",
@@ -13,104 +15,79 @@ Needs the ``serve`` extra (SQLAlchemy for the store, httpx for delivery):
 'realized roc_auc 0.64 < 0.70 on 400 labels in window #3'
 """
 
-from driftline._deps import require as _require
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-_require("sqlalchemy", extra="serve")
-_require("httpx", extra="serve")
-
-from driftline.alerts._engine import GAVE_UP, AlertEngine, DeliveryStats  # noqa: E402
-from driftline.alerts._errors import DeliveryError, UnsafeURLError  # noqa: E402
-from driftline.alerts._evaluate import (  # noqa: E402
-    Evaluation,
-    EvaluationContext,
-    Firing,
-    check_rule,
-    evaluate,
+from driftline._deps import lazy_getattr as _lazy_getattr
+from driftline.alerts._channels._retrain import RetrainChannel
+from driftline.alerts._channels._slack import SlackChannel
+from driftline.alerts._channels._webhook import WebhookChannel
+from driftline.alerts._evaluate import Evaluation, EvaluationContext, Firing, check_rule, evaluate
+from driftline.alerts._notifiers import default_notifiers
+from driftline.alerts._registry import (
+    ChannelSpec,
+    ChannelType,
+    Notification,
+    Notifier,
+    SignedChannelSpec,
+    channel_types,
+    get_channel_type,
+    register_channel,
 )
-from driftline.alerts._guard import CheckedURL, address_problem, check_url  # noqa: E402
-from driftline.alerts._http import (  # noqa: E402
+from driftline.alerts._signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
-    HttpPoster,
     sign_body,
     verify_signature,
 )
-from driftline.alerts._notifiers import (  # noqa: E402
-    Notification,
-    Notifier,
-    RetrainNotifier,
-    SlackNotifier,
-    WebhookNotifier,
-    default_notifiers,
-)
-from driftline.alerts._repository import (  # noqa: E402
-    EVENT_STATUSES,
-    AlertRepository,
-    event_to_dict,
-)
-from driftline.alerts._spec import (  # noqa: E402
-    ESTIMATED_METRICS,
-    KINDS,
-    LOWER_IS_BETTER,
-    REALIZED_METRICS,
-    Channel,
-    DataQualityConfig,
-    DriftConfig,
-    EstimatedMetricConfig,
-    RealizedMetricConfig,
-    RetrainChannel,
-    RuleConfig,
-    RuleSpec,
-    SlackChannel,
-    StoredRule,
-    VolumeDropConfig,
-    WebhookChannel,
-    format_validation_error,
-)
+from driftline.alerts._spec import KINDS, RuleSpec, StoredRule, format_validation_error
+
+if _TYPE_CHECKING:
+    from driftline.alerts._engine import AlertEngine, DeliveryStats
+    from driftline.alerts._http import HttpPoster
+    from driftline.alerts._repository import AlertRepository, event_to_dict
 
 __all__ = [
-    "ESTIMATED_METRICS",
-    "EVENT_STATUSES",
-    "GAVE_UP",
     "KINDS",
-    "LOWER_IS_BETTER",
-    "REALIZED_METRICS",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "AlertEngine",
     "AlertRepository",
-    "Channel",
-    "CheckedURL",
-    "DataQualityConfig",
-    "DeliveryError",
+    "ChannelSpec",
+    "ChannelType",
     "DeliveryStats",
-    "DriftConfig",
-    "EstimatedMetricConfig",
     "Evaluation",
     "EvaluationContext",
     "Firing",
     "HttpPoster",
     "Notification",
     "Notifier",
-    "RealizedMetricConfig",
     "RetrainChannel",
-    "RetrainNotifier",
-    "RuleConfig",
     "RuleSpec",
+    "SignedChannelSpec",
     "SlackChannel",
-    "SlackNotifier",
     "StoredRule",
-    "UnsafeURLError",
-    "VolumeDropConfig",
     "WebhookChannel",
-    "WebhookNotifier",
-    "address_problem",
+    "channel_types",
     "check_rule",
-    "check_url",
     "default_notifiers",
     "evaluate",
     "event_to_dict",
     "format_validation_error",
+    "get_channel_type",
+    "register_channel",
     "sign_body",
     "verify_signature",
 ]
+
+_SQL = ("sqlalchemy",)
+__getattr__ = _lazy_getattr(
+    __name__,
+    {
+        "AlertEngine": ("_engine", _SQL),
+        "DeliveryStats": ("_engine", _SQL),
+        "AlertRepository": ("_repository", _SQL),
+        "event_to_dict": ("_repository", _SQL),
+        "HttpPoster": ("_http", ("httpx",)),
+    },
+    extra="serve",
+)

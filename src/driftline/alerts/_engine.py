@@ -17,18 +17,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, cast
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from driftline.alerts._errors import DeliveryError
 from driftline.alerts._evaluate import EvaluationContext, check_rule
-from driftline.alerts._notifiers import Notification, Notifier, default_notifiers
+from driftline.alerts._notifiers import default_notifiers
+from driftline.alerts._registry import ChannelSpec, Notification, Notifier, redact_text
 from driftline.alerts._repository import DELIVERY_KEY, AlertRepository
 from driftline.alerts._spec import Channel, VolumeDropConfig
-from driftline.exceptions import ParameterError
+from driftline.exceptions import DeliveryError, ParameterError
 from driftline.store import (
     AlertEvent,
     AlertRule,
@@ -75,7 +75,7 @@ class _Claim:
     fired_at: datetime
     payload: dict[str, Any]
     state: dict[str, Any]
-    channels: list[Any]
+    channels: list[ChannelSpec]
     channel_error: str | None
 
 
@@ -91,6 +91,14 @@ def _parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _credentials(channel: ChannelSpec) -> list[str]:
+    """The strings a delivery error must never show: the URL, its path and query, the secret."""
+    parts = urlsplit(channel.url)
+    found = [channel.url, parts.path if len(parts.path) > 1 else "", parts.query]
+    secret = channel.secret_value()
+    return [s for s in (*found, secret or "") if s]
 
 
 def _begin_write(session: Session) -> None:
@@ -315,12 +323,13 @@ class AlertEngine:
                     )
                     if done.rowcount != 1:
                         continue
-                    channels: list[Any] = []
+                    channels: list[ChannelSpec] = []
                     channel_error = None
                     try:
                         channels = _CHANNELS.validate_python((config or {}).get("channels", []))
                     except ValidationError as exc:
-                        channel_error = f"the rule's channels are invalid: {exc.errors()[0]['msg']}"
+                        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+                        channel_error = f"the rule's channels are invalid ({where}); edit the rule"
                     claims.append(
                         _Claim(
                             event_id=event.id,
@@ -361,7 +370,7 @@ class AlertEngine:
             key = channel.fingerprint()
             if key in done or key in refused:
                 continue
-            label = f"{channel.type} {channel.public_dict()['url']}"
+            label = channel.label()
             notifier = self.notifiers.get(channel.type)
             if notifier is None:
                 refused[key] = f"{label}: no notifier for channel type {channel.type!r}"
@@ -369,12 +378,13 @@ class AlertEngine:
             try:
                 notifier.send(channel, notification)
             except DeliveryError as exc:
-                (refused if exc.permanent else errors)[key] = f"{label}: {exc}"
+                text = redact_text(f"{label}: {exc}", _credentials(channel))
+                (refused if exc.permanent else errors)[key] = text
                 if exc.retry_after is not None:
                     retry_after = max(retry_after, exc.retry_after)
             except Exception as exc:  # a faulty custom notifier must not stop the loop
-                _log.exception("alert notifier for %s failed", channel.type)
-                errors[key] = f"{label}: {type(exc).__name__}: {exc}"
+                _log.exception("alert notifier for %s failed", label)
+                errors[key] = f"{label}: {type(exc).__name__} in the notifier (see the log)"
             else:
                 done.append(key)
         return done, errors, refused, retry_after

@@ -1,19 +1,16 @@
 """Signed JSON POSTs with retries, behind the SSRF guard (httpx, synchronous).
 
-Signature scheme (webhook and retrain channels with a ``secret``)::
+Requests of channels with a ``secret`` are signed as ``alerts/_signing.py`` describes.
 
-    X-Driftline-Timestamp: <unix seconds>
-    X-Driftline-Signature: sha256=<hex HMAC-SHA256(secret, "<timestamp>." + raw body)>
-
-The timestamp is part of the signed content, so a receiver that rejects old timestamps
-also rejects replays of captured requests.
+Error messages name the receiver as ``scheme://host[:port]/***`` (a webhook's query or a
+Slack path is a credential) and never carry what the receiver answered beyond its status
+code: an alert's ``delivery_error`` is readable by every viewer of the project, and a
+receiver body would let a rule read internal services back (SSRF with read-back).
 """
 
 from __future__ import annotations
 
 import email.utils
-import hashlib
-import hmac
 import random
 import ssl
 import time
@@ -24,61 +21,28 @@ from datetime import UTC
 import httpx
 
 from driftline._version import __version__
-from driftline.alerts._errors import DeliveryError, UnsafeURLError
 from driftline.alerts._guard import Resolver, check_url
+from driftline.alerts._registry import redact_url
+from driftline.alerts._signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign_body
+from driftline.exceptions import DeliveryError, UnsafeURLError
 
-__all__ = [
-    "SIGNATURE_HEADER",
-    "TIMESTAMP_HEADER",
-    "HttpPoster",
-    "sign_body",
-    "verify_signature",
-]
+__all__ = ["HttpPoster"]
 
-SIGNATURE_HEADER = "X-Driftline-Signature"
-TIMESTAMP_HEADER = "X-Driftline-Timestamp"
-_ERROR_BODY = 200  # characters of a failed response's body kept in the error message
-
-
-def sign_body(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``X-Driftline-Signature`` value: ``sha256=`` + hex HMAC of ``"<timestamp>." + body``.
-
-    >>> sign_body("k" * 16, b'{"a":1}', 1700000000)[:15]
-    'sha256=7a52fb5d'
-    """
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+# Transport errors whose text is local (OS, TLS library, timer) are quoted, shortened; for
+# the others (a malformed answer...) only the class is named, as their text can quote bytes
+# the receiver sent.
+_QUOTED_ERRORS = (httpx.ConnectError, httpx.TimeoutException)
+_MAX_DETAIL = 160
 
 
-def verify_signature(
-    secret: str,
-    body: bytes,
-    timestamp: str | None,
-    signature: str | None,
-    *,
-    tolerance_seconds: float = 300.0,
-    now: float | None = None,
-) -> bool:
-    """True if ``signature`` signs ``body`` at ``timestamp`` with ``secret`` and the timestamp
-    is within ``tolerance_seconds`` of ``now`` (a receiver-side helper).
-
-    >>> body = b'{"event": "x"}'
-    >>> sig = sign_body("s" * 16, body, 1700000000)
-    >>> verify_signature("s" * 16, body, "1700000000", sig, now=1700000010)
-    True
-    >>> verify_signature("s" * 16, body + b" ", "1700000000", sig, now=1700000010)
-    False
-    """
-    if not timestamp or not signature:
-        return False
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        return False
-    current = time.time() if now is None else now
-    if abs(current - ts) > tolerance_seconds:
-        return False
-    return hmac.compare_digest(sign_body(secret, body, ts), signature)
+def _transport_problem(exc: httpx.TransportError) -> str:
+    name = type(exc).__name__
+    if isinstance(exc, _QUOTED_ERRORS):
+        detail = " ".join(str(exc).split())[:_MAX_DETAIL]
+        return f"{name}: {detail or 'no detail'}"
+    if isinstance(exc, httpx.ProtocolError):
+        return f"{name} (the answer is not valid HTTP)"
+    return name
 
 
 def _retry_after(value: str | None, now: float) -> float | None:
@@ -137,7 +101,9 @@ class HttpPoster:
         self, client: httpx.Client, url: str, body: bytes, headers: Mapping[str, str],
         allow_private: bool,
     ) -> httpx.Response:  # fmt: skip
-        checked = check_url(url, allow_private=allow_private, resolver=self.resolver)
+        checked = check_url(
+            url, allow_private=allow_private, resolver=self.resolver, shown=redact_url(url)
+        )
         target = httpx.URL(checked.url)
         last: httpx.TransportError | None = None
         for address in checked.addresses:
@@ -167,8 +133,10 @@ class HttpPoster:
         """POST ``body`` (JSON) to ``url``; signed with ``secret`` when given.
 
         Returns the 2xx response or raises :class:`DeliveryError` (``permanent`` when
-        retrying cannot help) or :class:`UnsafeURLError`.
+        retrying cannot help) or :class:`UnsafeURLError`; messages name the URL redacted
+        (``scheme://host/***``) and quote nothing the receiver sent but its status code.
         """
+        shown = redact_url(url)
         base_headers = {
             "Content-Type": "application/json",
             "User-Agent": self.user_agent,
@@ -196,18 +164,16 @@ class HttpPoster:
                 except DeliveryError as exc:  # name resolution failed: may be transient
                     error = str(exc)
                 except httpx.TransportError as exc:
-                    error = f"{type(exc).__name__} sending to {url}: {exc or 'no detail'}"
+                    error = f"{_transport_problem(exc)} sending to {shown}"
                 else:
                     status = response.status_code
                     if 200 <= status < 300:
                         return response
-                    text = response.text[:_ERROR_BODY].strip()
-                    detail = f"HTTP {status} from {url}" + (f": {text}" if text else "")
+                    detail = f"HTTP {status} from {shown}"
                     if 300 <= status < 400:
-                        where = response.headers.get("Location", "?")
                         raise DeliveryError(
-                            f"HTTP {status} redirect from {url} to {where}: redirects are not "
-                            "followed (use the final URL in the channel)",
+                            f"HTTP {status} redirect from {shown}: redirects are not followed "
+                            "(use the final URL in the channel)",
                             permanent=True,
                         )
                     if status != 429 and status < 500:

@@ -9,6 +9,7 @@ processes evaluating the same window cannot both open an event.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -18,6 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from driftline.alerts._evaluate import Firing
+from driftline.alerts._registry import redact_text
 from driftline.alerts._spec import RuleSpec, StoredRule
 from driftline.exceptions import ParameterError
 from driftline.store import AlertEvent, AlertRule, Model, ModelVersion
@@ -43,8 +45,26 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat()
 
 
+# Earlier versions stored "HTTP <status> from <url>: <first 200 characters of the answer>".
+_LEGACY_ANSWER = re.compile(
+    r"(HTTP \d{3} from \S+?): .{0,200}?(?= \(after \d+ attempts?\)|; \w+ https?://|$)",
+    re.DOTALL,
+)
+
+
+def _shown_error(text: str | None) -> str | None:
+    if text is None:
+        return None
+    return redact_text(_LEGACY_ANSWER.sub(r"\1 (answer not shown)", text))
+
+
 def event_to_dict(event: AlertEvent) -> dict[str, Any]:
-    """An alert event as the API shows it (internal delivery bookkeeping left out)."""
+    """An alert event as the API shows it (internal delivery bookkeeping left out).
+
+    ``delivery_error`` names receivers as ``scheme://host/***`` and quotes nothing they
+    answered but the status: it is stored that way, and errors recorded by older versions
+    (full URLs, answer bodies) are redacted here too.
+    """
     payload = {k: v for k, v in (event.payload or {}).items() if k != DELIVERY_KEY}
     delivery = (event.payload or {}).get(DELIVERY_KEY) or {}
     return {
@@ -64,7 +84,7 @@ def event_to_dict(event: AlertEvent) -> dict[str, Any]:
         "resolved_at": _iso(event.resolved_at),
         "notified_at": _iso(event.notified_at),
         "delivery_attempts": event.delivery_attempts,
-        "delivery_error": event.delivery_error,
+        "delivery_error": _shown_error(event.delivery_error),
         "channels_delivered": len(delivery.get("done") or []),
     }
 

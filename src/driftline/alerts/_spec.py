@@ -1,7 +1,9 @@
-"""Alert rules as data: :class:`RuleSpec`, the per-kind configs and the notification channels.
+"""Alert rules as data: :class:`RuleSpec` and the per-kind configs.
 
 A rule is stored in ``alert_rules`` with its kind config and its ``channels`` together in
 the ``config`` JSON column; :meth:`RuleSpec.to_row` and :meth:`RuleSpec.from_row` convert.
+Channels are the registered channel types (``alerts/_registry.py``). Needs neither
+SQLAlchemy nor httpx: ``from driftline.alerts import RuleSpec`` works on a core install.
 """
 
 from __future__ import annotations
@@ -10,24 +12,26 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final, Literal, TypeAlias
-from urllib.parse import urlsplit, urlunsplit
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, TypeAlias
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
-    SecretStr,
+    SerializeAsAny,
     ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from driftline.alerts._errors import UnsafeURLError
-from driftline.alerts._guard import check_url_syntax
+from driftline.alerts._registry import ChannelSpec, parse_channel
+from driftline.alerts._resolve import resolve_channels
 from driftline.exceptions import ParameterError
-from driftline.store import AlertRule
+
+if TYPE_CHECKING:
+    from driftline.store import AlertRule
 
 __all__ = [
     "ESTIMATED_METRICS",
@@ -39,13 +43,10 @@ __all__ = [
     "DriftConfig",
     "EstimatedMetricConfig",
     "RealizedMetricConfig",
-    "RetrainChannel",
     "RuleConfig",
     "RuleSpec",
-    "SlackChannel",
     "StoredRule",
     "VolumeDropConfig",
-    "WebhookChannel",
     "format_validation_error",
 ]
 
@@ -69,7 +70,6 @@ LOWER_IS_BETTER: Final = frozenset(
     {"mae", "rmse", "mape", "log_loss", "brier", "ece_quantile", "ece_top_label"}
 )
 _MAX_CHANNELS = 10
-_MIN_SECRET = 16
 
 
 class _Strict(BaseModel):
@@ -218,102 +218,8 @@ _CONFIGS: Final[dict[str, type[RuleConfig]]] = {
 }
 
 
-def _mask_url(url: str, *, whole_path: bool) -> str:
-    parts = urlsplit(url)
-    path = "/***" if whole_path and parts.path not in ("", "/") else parts.path
-    query = "***" if parts.query else ""
-    return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
-
-
-class _ChannelBase(_Strict):
-    url: str
-    allow_private: bool = False
-
-    @model_validator(mode="before")
-    @classmethod
-    def _check_url(cls, data: Any) -> Any:
-        # Checked before field validation so that 'allow_private' is known whatever the
-        # order of the keys; DNS is not consulted here (it is at delivery).
-        if isinstance(data, Mapping) and isinstance(data.get("url"), str):
-            allow = data.get("allow_private", False)
-            try:
-                url = check_url_syntax(data["url"], allow_private=allow is True)
-            except UnsafeURLError as exc:
-                raise ValueError(str(exc)) from None
-            data = {**data, "url": url}
-        return data
-
-    def fingerprint(self) -> str:
-        """A short stable id of this channel (type and URL), safe to show."""
-        import hashlib
-
-        kind = getattr(self, "type", "channel")
-        return hashlib.sha256(f"{kind}|{self.url}".encode()).hexdigest()[:16]
-
-    def secret_value(self) -> str | None:
-        """The signing secret, or None."""
-        secret: SecretStr | None = getattr(self, "secret", None)
-        return None if secret is None else secret.get_secret_value()
-
-    def public_dict(self) -> dict[str, Any]:
-        """The channel without secrets (Slack URLs are credentials: their path is masked)."""
-        kind = getattr(self, "type", "channel")
-        out: dict[str, Any] = {
-            "type": kind,
-            "url": _mask_url(self.url, whole_path=kind == "slack"),
-            "allow_private": self.allow_private,
-        }
-        if hasattr(self, "secret"):
-            out["has_secret"] = self.secret_value() is not None
-        return out
-
-    def storage_dict(self) -> dict[str, Any]:
-        """The channel with its secret, for the database."""
-        out = self.model_dump(mode="python")
-        if "secret" in out:
-            out["secret"] = self.secret_value()
-        return out
-
-
-def _check_secret(value: SecretStr | None) -> SecretStr | None:
-    if value is not None and len(value.get_secret_value()) < _MIN_SECRET:
-        raise ValueError(f"'secret' must be at least {_MIN_SECRET} characters long")
-    return value
-
-
-class WebhookChannel(_ChannelBase):
-    """A generic webhook: JSON body, HMAC-SHA256 signed when ``secret`` is set."""
-
-    type: Literal["webhook"] = "webhook"
-    secret: SecretStr | None = None
-
-    @field_validator("secret")
-    @classmethod
-    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        return _check_secret(value)
-
-
-class SlackChannel(_ChannelBase):
-    """A Slack-compatible incoming webhook (``{"text": ..., "blocks": [...]}``)."""
-
-    type: Literal["slack"] = "slack"
-
-
-class RetrainChannel(_ChannelBase):
-    """A retraining hook: receives the context a retraining job needs, signed like a webhook."""
-
-    type: Literal["retrain"] = "retrain"
-    secret: SecretStr | None = None
-
-    @field_validator("secret")
-    @classmethod
-    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
-        return _check_secret(value)
-
-
-Channel: TypeAlias = Annotated[
-    WebhookChannel | SlackChannel | RetrainChannel, Field(discriminator="type")
-]
+#: A rule's channel: any registered channel type, chosen by its ``type`` key.
+Channel: TypeAlias = SerializeAsAny[Annotated[ChannelSpec, BeforeValidator(parse_channel)]]
 
 
 def format_validation_error(exc: ValidationError, what: str = "alert rule") -> str:
@@ -406,6 +312,8 @@ class RuleSpec(BaseModel):
 
     def to_row(self, project_id: str, model_id: str | None) -> AlertRule:
         """A new (unsaved) ``AlertRule`` row; ``model_id`` is ``model`` resolved by the caller."""
+        from driftline.store import AlertRule
+
         if (model_id is None) != (self.model is None):
             raise ParameterError(
                 "RuleSpec.to_row needs a 'model_id' exactly when the rule names a 'model' "
@@ -448,25 +356,17 @@ class RuleSpec(BaseModel):
             }
         )
 
-    def patched(self, changes: Mapping[str, Any]) -> RuleSpec:
-        """A new spec with ``changes`` applied (a PATCH body).
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> RuleSpec:
+        """A new rule from an API body: like :meth:`from_dict`, and channels may carry what
+        the API shows (``"secret": null``, ``"has_secret": false``); a masked URL or
+        ``"has_secret": true`` is refused, as there is no stored channel to take it from."""
+        body = {"config": {}, **data}
+        body["channels"] = resolve_channels(body.get("channels", []))
+        return cls.from_dict(body)
 
-        ``config`` replaces the whole kind config; changing ``kind`` needs a new ``config``.
-        A channel given without ``secret`` keeps the secret of the existing channel with the
-        same type and URL, and a channel given with its masked URL (as the API shows it)
-        keeps the real URL, so a client can send back what it read.
-        """
-        unknown = set(changes) - set(type(self).model_fields)
-        if unknown:
-            raise ParameterError(
-                f"Invalid alert rule: unknown field(s) {sorted(unknown)}; allowed: "
-                f"{sorted(type(self).model_fields)}."
-            )
-        if "kind" in changes and changes["kind"] != self.kind and "config" not in changes:
-            raise ParameterError(
-                "Invalid alert rule: changing 'kind' needs a new 'config' for the new kind."
-            )
-        data: dict[str, Any] = {
+    def _data(self) -> dict[str, Any]:
+        return {
             "name": self.name,
             "kind": self.kind,
             "config": self.config_dict(),
@@ -475,26 +375,44 @@ class RuleSpec(BaseModel):
             "enabled": self.enabled,
             "channels": [c.storage_dict() for c in self.channels],
         }
-        data.update(changes)
-        if "channels" in changes and isinstance(changes["channels"], list):
-            data["channels"] = [self._keep_secrets(c) for c in changes["channels"]]
+
+    def _check_fields(self, data: Mapping[str, Any]) -> None:
+        unknown = set(data) - set(type(self).model_fields)
+        if unknown:
+            raise ParameterError(
+                f"Invalid alert rule: unknown field(s) {sorted(unknown)}; allowed: "
+                f"{sorted(type(self).model_fields)}."
+            )
+
+    def patched(self, changes: Mapping[str, Any]) -> RuleSpec:
+        """A new spec with ``changes`` applied (a PATCH body).
+
+        ``config`` replaces the whole kind config; changing ``kind`` needs a new ``config``.
+        Channels may be sent back as the API shows them: a masked URL keeps the real one,
+        a channel without ``secret`` keeps its secret, ``"secret": null`` (or
+        ``"has_secret": false``) removes it (see ``alerts/_resolve.py``).
+        """
+        self._check_fields(changes)
+        if "kind" in changes and changes["kind"] != self.kind and "config" not in changes:
+            raise ParameterError(
+                "Invalid alert rule: changing 'kind' needs a new 'config' for the new kind."
+            )
+        data = {**self._data(), **changes}
+        if "channels" in changes:
+            data["channels"] = resolve_channels(changes["channels"], self.channels)
         return type(self).from_dict(data)
 
-    def _keep_secrets(self, channel: Any) -> Any:
-        if not isinstance(channel, Mapping):
-            return channel
-        channel = dict(channel)
-        channel.pop("has_secret", None)
-        for old in self.channels:
-            if channel.get("type") != old.type:
-                continue
-            public_url = old.public_dict()["url"]
-            if channel.get("url") in (old.url, public_url):
-                channel["url"] = old.url
-                if "secret" not in channel and old.secret_value() is not None:
-                    channel["secret"] = old.secret_value()
-                break
-        return channel
+    def replaced(self, data: Mapping[str, Any]) -> RuleSpec:
+        """The spec that replaces this one with ``data`` (a PUT body: fields left out take
+        their defaults), channels resolved against this rule's as :meth:`patched` does."""
+        self._check_fields(data)
+        body = {"config": {}, **data}
+        body["channels"] = resolve_channels(body.get("channels", []), self.channels)
+        return type(self).from_dict(body)
+
+    def private_channels(self) -> set[tuple[str, str]]:
+        """``(type, url)`` of the channels that set ``allow_private`` (a privileged option)."""
+        return {(c.type, c.url) for c in self.channels if c.allow_private}
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,19 @@ def server(
         int | None, typer.Option("--workers", min=1, help="uvicorn workers (default 1).")
     ] = None,
 ) -> None:
-    """Run the monitoring API (uvicorn; OpenAPI at /docs, API under /api/v1, /metrics)."""
+    """Run the monitoring API (uvicorn; OpenAPI at /docs, API under /api/v1, /metrics).
+
+    Slow clients are cut off: request headers must arrive within
+    ``server_header_timeout_seconds`` (10 s) and bodies within
+    ``server_body_timeout_seconds`` (60 s); idle keep-alive connections close after 5 s.
+    """
     from driftline._config import load_settings
     from driftline._deps import require
 
     require("uvicorn", extra="serve")
     import uvicorn
+
+    from driftline.server._timeouts import protocol_class
 
     settings = load_settings().values
     workers = settings.server_workers if workers is None else workers
@@ -71,8 +78,9 @@ def server(
         )
     bind_host = host or settings.server_host
     bind_port = settings.server_port if port is None else port
+    metrics = "/metrics" if settings.metrics_token is not None else "off (no metrics_token)"
     err_console.print(
-        f"driftline API on http://{bind_host}:{bind_port}/api/v1 (docs: /docs, metrics: /metrics)",
+        f"driftline API on http://{bind_host}:{bind_port}/api/v1 (docs: /docs, metrics: {metrics})",
         markup=False,
     )
     uvicorn.run(
@@ -82,9 +90,10 @@ def server(
         port=bind_port,
         workers=workers,
         loop="uvloop",
-        http="httptools",
+        http=protocol_class(),  # httptools (or h11) with header and body read timeouts
         log_level=settings.log_level,
-        proxy_headers=False,
+        proxy_headers=False,  # rate limits are per TCP peer: no X-Forwarded-For spoofing
+        timeout_keep_alive=5,
         timeout_graceful_shutdown=15,
     )
 

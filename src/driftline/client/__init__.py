@@ -2,6 +2,8 @@
 
 Talks HTTP only (httpx); needs none of the server's dependencies. Logging calls queue the
 rows and return at once; a daemon thread sends them in Arrow batches with retries.
+Its errors are the :mod:`driftline.exceptions` classes (re-exported here): ``ApiError``,
+``ApiNotFoundError`` (a 404) and ``ClientTimeoutError``.
 
 >>> from driftline.client import Client
 >>> client = Client("http://127.0.0.1:9", "dl_0123456789abcdef_secret", project="demo",
@@ -15,7 +17,15 @@ rows and return at once; a daemon thread sends them in Arrow batches with retrie
 from __future__ import annotations
 
 from driftline.client._client import Client
-from driftline.client._errors import ApiError, ClientTimeoutError, Rejection
+from driftline.client._errors import Rejection
 from driftline.client._sender import ClientStats
+from driftline.exceptions import ApiError, ApiNotFoundError, ClientTimeoutError
 
-__all__ = ["ApiError", "Client", "ClientStats", "ClientTimeoutError", "Rejection"]
+__all__ = [
+    "ApiError",
+    "ApiNotFoundError",
+    "Client",
+    "ClientStats",
+    "ClientTimeoutError",
+    "Rejection",
+]

@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Final, Self
-from urllib.parse import quote
 
 import httpx
 import numpy as np
 import pyarrow as pa
 
 from driftline._version import __version__
+from driftline.client._alerts import AlertsMixin
 from driftline.client._convert import (
     Records,
     add_ids_and_time,
@@ -29,7 +29,7 @@ from driftline.client._convert import (
     row_count,
     to_table,
 )
-from driftline.client._errors import ApiError, Rejection
+from driftline.client._errors import Rejection
 from driftline.client._http import RetryPolicy, error_from_response, request_with_retry, sleep
 from driftline.client._ids import new_ids
 from driftline.client._sender import (
@@ -40,7 +40,8 @@ from driftline.client._sender import (
     Sender,
     ipc_bytes,
 )
-from driftline.exceptions import DataError, ParameterError
+from driftline.client._util import iso, quote_name, unwrap
+from driftline.exceptions import ApiError, DataError, ParameterError
 
 __all__ = ["Client"]
 
@@ -53,16 +54,6 @@ _COMPRESSIONS: Final = (None, "zstd", "lz4")
 logger = logging.getLogger("driftline.client")
 
 
-def _q(name: object) -> str:
-    return quote(str(name), safe="")
-
-
-def _iso(value: datetime | str | None) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return value.isoformat()
-
-
 def _positive(name: str, value: float, *, integer: bool = False, zero: bool = False) -> None:
     ok = isinstance(value, int) if integer else isinstance(value, int | float)
     if not ok or isinstance(value, bool) or value < 0 or (value == 0 and not zero):
@@ -71,13 +62,7 @@ def _positive(name: str, value: float, *, integer: bool = False, zero: bool = Fa
         raise ParameterError(f"The {name!r} parameter must be a {kind} {bound}; got {value!r}.")
 
 
-def _unwrap(body: Any, key: str) -> Any:
-    if isinstance(body, dict) and key in body:
-        return body[key]
-    return body
-
-
-class Client:
+class Client(AlertsMixin):
     """Talks to a driftline server: register models, log predictions and labels, read results.
 
     ``url`` is the server's address (``http://host:8000``); ``token`` an API token
@@ -234,16 +219,16 @@ class Client:
         return self._project
 
     def _project_path(self) -> str:
-        return f"{_API}/projects/{_q(self._project_name())}"
+        return f"{_API}/projects/{quote_name(self._project_name())}"
 
     def _version_path(self, model: str, version: str) -> str:
-        return f"{self._project_path()}/models/{_q(model)}/versions/{_q(version)}"
+        return f"{self._project_path()}/models/{quote_name(model)}/versions/{quote_name(version)}"
 
     def _stream_url(
         self, model: str, version: str, kind: str, wait: Callable[[float], bool]
     ) -> str:
         project = self._project_name(wait)
-        return f"{_API}/projects/{_q(project)}/models/{_q(model)}/versions/{_q(version)}/{kind}"
+        return f"{_API}/projects/{quote_name(project)}/models/{quote_name(model)}/versions/{quote_name(version)}/{kind}"
 
     def _check_open(self) -> None:
         if self._closed:
@@ -267,7 +252,7 @@ class Client:
 
     def models(self) -> list[dict[str, Any]]:
         """The project's models."""
-        result: list[dict[str, Any]] = _unwrap(
+        result: list[dict[str, Any]] = unwrap(
             self._json("GET", f"{self._project_path()}/models"), "models"
         )
         return result
@@ -286,13 +271,15 @@ class Client:
 
     def model(self, name: str) -> dict[str, Any]:
         """One model."""
-        result: dict[str, Any] = self._json("GET", f"{self._project_path()}/models/{_q(name)}")
+        result: dict[str, Any] = self._json(
+            "GET", f"{self._project_path()}/models/{quote_name(name)}"
+        )
         return result
 
     def versions(self, model: str) -> list[dict[str, Any]]:
         """A model's versions."""
-        path = f"{self._project_path()}/models/{_q(model)}/versions"
-        result: list[dict[str, Any]] = _unwrap(self._json("GET", path), "versions")
+        path = f"{self._project_path()}/models/{quote_name(model)}/versions"
+        result: list[dict[str, Any]] = unwrap(self._json("GET", path), "versions")
         return result
 
     def version(self, model: str, version: str) -> dict[str, Any]:
@@ -347,7 +334,7 @@ class Client:
         schema_dict = self._schema_dict(schema, table, task, score, prediction, target)
         body = {"version": version, "schema": schema_dict, "window": parse_window(window)}
         created: dict[str, Any] = self._json(
-            "POST", f"{self._project_path()}/models/{_q(model)}/versions", json=body
+            "POST", f"{self._project_path()}/models/{quote_name(model)}/versions", json=body
         )
         self._remember_columns(model, version, schema_dict)
         path = f"{self._version_path(model, version)}/reference"
@@ -428,7 +415,7 @@ class Client:
             )
         params: dict[str, Any] = {}
         if start is not None:
-            params["start"] = _iso(start)
+            params["start"] = iso(start)
         if window_key is not None:
             params["window_key"] = int(window_key)
         result: dict[str, Any] = self._json(
@@ -449,11 +436,11 @@ class Client:
         """Summaries of a version's windows (oldest first)."""
         params = {
             k: v
-            for k, v in (("since", _iso(since)), ("until", _iso(until)), ("limit", limit))
+            for k, v in (("since", iso(since)), ("until", iso(until)), ("limit", limit))
             if v is not None
         }
         path = f"{self._version_path(model, str(version))}/windows"
-        result: list[dict[str, Any]] = _unwrap(self._json("GET", path, params=params), "windows")
+        result: list[dict[str, Any]] = unwrap(self._json("GET", path, params=params), "windows")
         return result
 
     def window_predictions(self, model: str, version: str, key: int) -> pa.Table:
@@ -495,77 +482,14 @@ class Client:
         if series is not None:
             params["series"] = ",".join([series] if isinstance(series, str) else series)
         if since is not None:
-            params["since"] = _iso(since)
+            params["since"] = iso(since)
         if until is not None:
-            params["until"] = _iso(until)
+            params["until"] = iso(until)
         path = f"{self._version_path(model, str(version))}/timeseries"
-        result: dict[str, list[dict[str, Any]]] = _unwrap(
+        result: dict[str, list[dict[str, Any]]] = unwrap(
             self._json("GET", path, params=params), "series"
         )
         return result
-
-    def alerts(
-        self,
-        *,
-        status: str | None = None,
-        model: str | None = None,
-        since: datetime | str | None = None,
-        limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        """Alert history of the project, newest first."""
-        params = {
-            k: v
-            for k, v in (
-                ("status", status),
-                ("model", model),
-                ("since", _iso(since)),
-                ("limit", limit),
-            )
-            if v is not None
-        }
-        result: list[dict[str, Any]] = _unwrap(
-            self._json("GET", f"{self._project_path()}/alerts", params=params), "alerts"
-        )
-        return result
-
-    def alert_rules(self) -> list[dict[str, Any]]:
-        """The project's alert rules (channel secrets are never returned)."""
-        result: list[dict[str, Any]] = _unwrap(
-            self._json("GET", f"{self._project_path()}/alert-rules"), "rules"
-        )
-        return result
-
-    def create_alert_rule(
-        self,
-        name: str,
-        kind: str,
-        config: Mapping[str, Any] | None = None,
-        *,
-        model: str | None = None,
-        cooldown_seconds: int = 3600,
-        enabled: bool = True,
-        channels: Sequence[Mapping[str, Any]] = (),
-    ) -> dict[str, Any]:
-        """Create an alert rule: ``kind`` is ``drift``, ``estimated_metric``,
-        ``realized_metric``, ``data_quality`` or ``volume_drop``; ``config`` is validated by
-        the server per kind; ``channels`` are webhook / slack / retrain targets."""
-        body = {
-            "name": name,
-            "kind": kind,
-            "config": dict(config or {}),
-            "model": model,
-            "cooldown_seconds": cooldown_seconds,
-            "enabled": enabled,
-            "channels": [dict(c) for c in channels],
-        }
-        result: dict[str, Any] = self._json(
-            "POST", f"{self._project_path()}/alert-rules", json=body
-        )
-        return result
-
-    def delete_alert_rule(self, rule_id: str) -> None:
-        """Delete an alert rule."""
-        self._json("DELETE", f"{self._project_path()}/alert-rules/{_q(rule_id)}")
 
     # logging ---------------------------------------------------------------------------------
     def log_predictions(

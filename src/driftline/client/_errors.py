@@ -1,57 +1,13 @@
-"""Errors and records of the SDK: API errors, timeouts, rejected rows."""
+"""Records of the SDK: rows the server refused. The SDK's errors live in
+:mod:`driftline.exceptions` (:class:`~driftline.exceptions.ApiError`,
+:class:`~driftline.exceptions.ApiNotFoundError`,
+:class:`~driftline.exceptions.ClientTimeoutError`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from driftline.exceptions import DriftlineError
-
-__all__ = ["ApiError", "ClientTimeoutError", "Rejection"]
-
-
-class ApiError(DriftlineError):
-    """The server refused a request, or could not be reached.
-
-    ``status`` is the HTTP status (``None`` when no response arrived), ``code`` the
-    server's error code (``"connection_error"`` when unreachable) and ``details`` the
-    server's details, if any. The message is the server's message.
-
-    >>> err = ApiError("No model named 'm' in project 'p'.", status=404, code="not_found")
-    >>> str(err), err.status, err.code
-    ("No model named 'm' in project 'p'. (HTTP 404, not_found)", 404, 'not_found')
-    """
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        code: str = "error",
-        details: Any = None,
-        method: str | None = None,
-        url: str | None = None,
-    ) -> None:
-        self.message = message
-        self.status = status
-        self.code = code
-        self.details = details
-        self.method = method
-        self.url = url
-        where = f"HTTP {status}" if status is not None else "no response"
-        super().__init__(f"{message} ({where}, {code})")
-
-
-class ClientTimeoutError(DriftlineError, TimeoutError):
-    """Rows were still waiting to be delivered when a deadline passed.
-
-    ``pending`` maps ``"model/version"`` (suffixed ``" labels"`` for labels) to the number
-    of rows not yet acknowledged by the server.
-    """
-
-    def __init__(self, message: str, pending: dict[str, int]) -> None:
-        self.pending = pending
-        super().__init__(message)
+__all__ = ["Rejection"]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from driftline.client._errors import ApiError
+from driftline.exceptions import ApiError, ApiNotFoundError
 
 __all__ = [
     "AbortedError",
@@ -91,7 +91,8 @@ def _retryable_status(status: int) -> bool:
 
 
 def error_from_response(response: httpx.Response) -> ApiError:
-    """An :class:`ApiError` carrying the server's ``{"error": {"code", "message", "details"}}``."""
+    """An :class:`ApiError` carrying the server's ``{"error": {"code", "message", "details"}}``
+    (an :class:`ApiNotFoundError` for a 404)."""
     request = response.request
     code, message, details = f"http_{response.status_code}", "", None
     try:
@@ -108,7 +109,8 @@ def error_from_response(response: httpx.Response) -> ApiError:
     if not message:
         text = response.text.strip()
         message = text[:500] if text else response.reason_phrase or "request failed"
-    return ApiError(
+    kind = ApiNotFoundError if response.status_code == 404 else ApiError
+    return kind(
         f"{request.method} {request.url.path}: {message}",
         status=response.status_code,
         code=code,

@@ -24,14 +24,14 @@ import httpx
 import pyarrow as pa
 
 from driftline.client._convert import Records, records_to_table
-from driftline.client._errors import ClientTimeoutError, Rejection
+from driftline.client._errors import Rejection
 from driftline.client._http import (
     AbortedError,
     RetryPolicy,
     error_from_response,
     request_with_retry,
 )
-from driftline.exceptions import DriftlineError
+from driftline.exceptions import ClientTimeoutError, DriftlineError
 
 __all__ = ["ARROW_STREAM", "ClientStats", "Sender", "StreamKey", "ipc_bytes"]
 

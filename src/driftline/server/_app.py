@@ -22,7 +22,7 @@ from driftline.server._auth import RateLimiter, TokenCache
 from driftline.server._errors import ApiError, error_body, install_error_handlers
 from driftline.server._ingestor import DirectIngestor
 from driftline.server._json import JSONResponse, dumps
-from driftline.server._metrics import ServerMetrics
+from driftline.server._metrics import ServerMetrics, install_metrics_route
 from driftline.server._openapi import install_openapi
 from driftline.server._state import Ingestor, ServerState
 from driftline.store import (
@@ -229,13 +229,7 @@ def create_app(
         # Added flat (not include_router) so that ``app.routes`` lists every route.
         app.router.routes.extend(module.router.routes)
 
-    if values.metrics_enabled:
-
-        @app.get("/metrics", include_in_schema=False)
-        async def metrics() -> Response:
-            body = await run_in_threadpool(state.metrics.exposition)
-            return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")
-
+    install_metrics_route(app, state)  # only with a metrics_token (driftline.server._metrics)
     app.add_middleware(Measure, metrics=state.metrics)
     app.add_middleware(BodyLimit, limit=values.max_body_bytes)
     for route in app.routes:

@@ -1,8 +1,13 @@
-"""Bearer-token authentication, per-project authorization and per-token rate limiting.
+"""Bearer-token authentication, per-project authorization and rate limiting.
 
 Order of checks, so that nothing reveals whether another project's objects exist:
 401 (no or bad token) → 429 (rate limit of this token) → 404 (the path names a project
 other than the token's, or no project at all) → 403 (the token's role is too low).
+
+Failed token checks are limited per client address (``auth_failure_rate_per_second``,
+``auth_failure_burst``): a token that is not in the cache is looked up in the database only
+while its address has failures left; past that the answer is 429, at no database cost. A
+rejected token is also remembered (negative cache) for ``token_cache_seconds``.
 """
 
 from __future__ import annotations
@@ -29,8 +34,11 @@ __all__ = [
     "TokenCache",
     "VersionContext",
     "bearer",
+    "check_failures",
+    "client_address",
     "current_token",
     "project_access",
+    "record_failure",
     "resolve_version",
 ]
 
@@ -89,6 +97,16 @@ class RateLimiter:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
+    def wait(self, key: str) -> float:
+        """The seconds until ``key`` has a request left (0.0: now), without using one."""
+        if self.rate <= 0:
+            return 0.0
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
+
     def acquire(self, key: str) -> float:
         """0.0 if the request may go ahead, else the seconds to wait before retrying."""
         if self.rate <= 0:
@@ -104,6 +122,33 @@ class RateLimiter:
             if len(self._buckets) > _MAX_ENTRIES:
                 self._buckets.clear()
             return (1.0 - tokens) / self.rate
+
+
+def client_address(request: Request) -> str:
+    """The peer's address (uvicorn runs without proxy headers: the real TCP peer)."""
+    client = request.client
+    return client.host if client is not None else "unknown"
+
+
+def _too_many_failures(wait: float) -> ApiError:
+    return ApiError(
+        429,
+        f"Too many failed authentications from this address; retry in {wait:.1f} s.",
+        details={"retry_after_seconds": wait},
+        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+    )
+
+
+def check_failures(state: ServerState, address: str) -> None:
+    """429 when ``address`` has no failed authentications left (nothing is looked up)."""
+    wait = state.auth_failures.wait(address)
+    if wait > 0:
+        raise _too_many_failures(wait)
+
+
+def record_failure(state: ServerState, address: str) -> None:
+    """Count one failed authentication of ``address``."""
+    state.auth_failures.acquire(address)
 
 
 def _verify(state: ServerState, secret: str) -> TokenInfo | None:
@@ -124,11 +169,14 @@ async def current_token(
             headers=_CHALLENGE,
         )
     secret = credentials.credentials
+    address = client_address(request)
     found, info = state.tokens.get(secret)
     if not found:
+        check_failures(state, address)  # before the database lookup
         info = await run_in_threadpool(_verify, state, secret)
         state.tokens.put(secret, info)
     if info is None:
+        record_failure(state, address)
         raise ApiError(
             401,
             "Invalid, expired or revoked API token.",

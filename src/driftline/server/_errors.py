@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from driftline.exceptions import ApiError as _SharedApiError
 from driftline.exceptions import (
     DataError,
     ParameterError,
@@ -41,11 +42,12 @@ _CODES = {
 }
 
 
-class ApiError(StarletteHTTPException):
+class ApiError(StarletteHTTPException, _SharedApiError):
     """An error answered as ``{"error": {"code", "message", "details"}}`` with ``status``.
 
     It derives from Starlette's ``HTTPException`` so that FastAPI re-raises it unchanged
-    when it happens while a request body is being read (e.g. the body-size limit).
+    when it happens while a request body is being read (e.g. the body-size limit), and
+    from :class:`driftline.exceptions.ApiError` (the one error tree).
     """
 
     def __init__(
@@ -57,7 +59,9 @@ class ApiError(StarletteHTTPException):
         details: Any = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(status_code=status, detail=message, headers=headers)
+        StarletteHTTPException.__init__(self, status_code=status, detail=message, headers=headers)
+        self.status = status
+        self.method = self.url = None
         self.code = code or _CODES.get(status, "error")
         self.message = message
         self.details = details

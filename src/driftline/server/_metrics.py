@@ -1,22 +1,31 @@
 """Prometheus metrics: one registry per app; model gauges read from the database at scrape.
 
-Labels are names (project, model, version, route template), never ids.
+Labels are names (project, model, version, route template), never ids. They list every
+project's models, so ``GET /metrics`` is served only when the ``metrics_token`` setting is
+set, and only to requests that send it (``Authorization: Bearer <metrics_token>``).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from fastapi import FastAPI, Request
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy import Engine, func, select
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
 from driftline.store import Model, ModelVersion, Project, Window
 
-__all__ = ["ServerMetrics"]
+if TYPE_CHECKING:
+    from driftline.server._state import ServerState
+
+__all__ = ["ServerMetrics", "install_metrics_route"]
 
 logger = logging.getLogger("driftline.server")
 _VERSION_LABELS = ("project", "model", "version")
@@ -171,3 +180,34 @@ class ServerMetrics:
     def exposition(self) -> bytes:
         """The text exposition of every metric (runs the database query)."""
         return bytes(generate_latest(self.registry))
+
+
+def install_metrics_route(app: FastAPI, state: ServerState) -> None:
+    """Add ``GET /metrics`` when metrics are enabled and a ``metrics_token`` is set.
+
+    A request without that bearer token gets 401 (and counts as a failed authentication
+    of its address, like a bad API token); API tokens do not open it.
+    """
+    token = state.settings.metrics_token
+    if not state.settings.metrics_enabled or token is None:
+        return
+    expected = token.get_secret_value().encode()
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        from driftline.server._auth import check_failures, client_address, record_failure
+        from driftline.server._errors import ApiError
+
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            address = client_address(request)
+            check_failures(state, address)
+            record_failure(state, address)
+            raise ApiError(
+                401,
+                "GET /metrics needs 'Authorization: Bearer <metrics_token>' (the server's "
+                "DRIFTLINE_METRICS_TOKEN); API tokens do not open it.",
+                headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+            )
+        body = await run_in_threadpool(state.metrics.exposition)
+        return Response(body, media_type="text/plain; version=0.0.4; charset=utf-8")

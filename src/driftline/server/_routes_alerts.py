@@ -1,21 +1,34 @@
-"""Alert rules (CRUD, validated by ``driftline.alerts.RuleSpec``) and the alert history."""
+"""Alert rules (CRUD, validated by ``driftline.alerts.RuleSpec``) and the alert history.
+
+A rule read with GET can be sent back to PUT or PATCH as it is: masked URLs and
+``has_secret`` are resolved against the stored channels. ``allow_private`` on a channel
+lets the server send requests to internal addresses, so only an admin token may set it
+(an editor may keep a channel an admin allowed, unchanged).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 
-from driftline.alerts import AlertRepository, RuleSpec, event_to_dict, format_validation_error
+from driftline.alerts import (
+    AlertRepository,
+    RuleSpec,
+    StoredRule,
+    event_to_dict,
+    format_validation_error,
+)
 from driftline.exceptions import ParameterError
 from driftline.server._auth import ProjectContext, project_access
 from driftline.server._errors import ApiError
 from driftline.server._schemas import AlertEventOut, AlertRuleIn, AlertRuleOut, AlertRulePatch
 from driftline.server._state import state_of
+from driftline.store import role_allows
 
 __all__ = ["router"]
 
@@ -58,6 +71,45 @@ def list_rules(
     return [AlertRuleOut.model_validate(r.public_dict()) for r in rules]
 
 
+def _body(body: AlertRuleIn | AlertRulePatch, rule_id: str | None = None) -> dict[str, Any]:
+    """The fields the client sent (``secret: null`` differs from no ``secret``), without the
+    read-only ones (an ``id`` must be the path's)."""
+    data = body.model_dump(exclude_unset=True)
+    given = data.pop("id", None)
+    data.pop("created_at", None)
+    if given is not None and rule_id is not None and given != rule_id:
+        raise ApiError(422, f"The body's 'id' {given!r} is not the rule {rule_id!r} of the path.")
+    return data
+
+
+def _check_private(ctx: ProjectContext, new: RuleSpec, old: RuleSpec | None) -> None:
+    added = new.private_channels() - (set() if old is None else old.private_channels())
+    if added and not role_allows(ctx.token.role, "admin"):
+        raise ApiError(
+            403,
+            "Only an admin token may set 'allow_private' on a channel (it lets the server "
+            f"send requests to internal addresses); this token's role is {ctx.token.role!r}.",
+            details={"role": ctx.token.role, "needed": "admin"},
+        )
+
+
+def _update(
+    request: Request, ctx: ProjectContext, rule_id: str, change: Callable[[RuleSpec], RuleSpec]
+) -> AlertRuleOut:
+    def work(repo: AlertRepository) -> StoredRule | None:
+        current = repo.get_rule(ctx.project_id, rule_id)
+        if current is None:
+            return None
+        spec = change(current.spec)
+        _check_private(ctx, spec, current.spec)
+        return repo.update_rule(ctx.project_id, rule_id, spec)
+
+    stored = _with_repo(request, True, work)
+    if stored is None:
+        raise _missing(ctx, rule_id)
+    return AlertRuleOut.model_validate(stored.public_dict())
+
+
 @router.post(
     RULES,
     response_model=AlertRuleOut,
@@ -69,7 +121,8 @@ def create_rule(
     request: Request, body: AlertRuleIn, ctx: Annotated[ProjectContext, project_access("editor")]
 ) -> AlertRuleOut:
     with _invalid_rule_is_422():
-        spec = RuleSpec.model_validate(body.model_dump(exclude_none=False))
+        spec = RuleSpec.from_api(_body(body))
+    _check_private(ctx, spec, None)
     stored = _with_repo(request, True, lambda repo: repo.create_rule(ctx.project_id, spec))
     return AlertRuleOut.model_validate(stored.public_dict())
 
@@ -84,6 +137,21 @@ def get_rule(
     return AlertRuleOut.model_validate(stored.public_dict())
 
 
+@router.put(
+    RULES + "/{rule_id}",
+    response_model=AlertRuleOut,
+    summary="Replace an alert rule (send back what GET shows: secrets and masked URLs are kept)",
+)
+def put_rule(
+    request: Request,
+    rule_id: str,
+    body: AlertRulePatch,  # every field is checked by RuleSpec, after the rule is found
+    ctx: Annotated[ProjectContext, project_access("editor")],
+) -> AlertRuleOut:
+    data = _body(body, rule_id)
+    return _update(request, ctx, rule_id, lambda spec: spec.replaced(data))
+
+
 @router.patch(
     RULES + "/{rule_id}",
     response_model=AlertRuleOut,
@@ -95,15 +163,8 @@ def patch_rule(
     body: AlertRulePatch,
     ctx: Annotated[ProjectContext, project_access("editor")],
 ) -> AlertRuleOut:
-    changes = body.model_dump(exclude_unset=True)
-    if "channels" in changes and body.channels is not None:
-        changes["channels"] = [c.model_dump(exclude_none=True) for c in body.channels]
-    stored = _with_repo(
-        request, True, lambda repo: repo.update_rule(ctx.project_id, rule_id, changes)
-    )
-    if stored is None:
-        raise _missing(ctx, rule_id)
-    return AlertRuleOut.model_validate(stored.public_dict())
+    changes = _body(body, rule_id)
+    return _update(request, ctx, rule_id, lambda spec: spec.patched(changes))
 
 
 @router.delete(

@@ -181,43 +181,62 @@ class TimeseriesOut(BaseModel):
     series: dict[str, list[Point]]
 
 
-class ChannelIn(_In):
-    type: Literal["webhook", "slack", "retrain"]
+class ChannelIn(BaseModel):
+    """A notification channel; what GET shows (``has_secret``, masked URL) may be sent back."""
+
+    model_config = ConfigDict(extra="allow")  # a registered channel type may add fields
+
+    type: str = Field(description="A registered channel type: webhook, slack or retrain.")
     url: Annotated[str, Field(min_length=1, max_length=2000, pattern=r"^https?://")]
-    secret: Annotated[str, Field(max_length=500)] | None = None
-    allow_private: bool = False
+    secret: Annotated[str, Field(max_length=500)] | None = Field(
+        default=None, description="Left out: kept; null: removed (signed types only)."
+    )
+    has_secret: bool | None = Field(
+        default=None, description="As GET shows it: true keeps the secret, false removes it."
+    )
+    allow_private: bool = Field(
+        default=False, description="Allow private/loopback receivers (admin tokens only)."
+    )
 
 
 class ChannelOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
     type: str
-    url: str = Field(description="Slack URLs are credentials: their path is masked.")
+    url: str = Field(description="Query strings (and Slack webhook paths) are masked.")
     allow_private: bool
     has_secret: bool | None = None
 
 
 AlertKind = Literal["drift", "estimated_metric", "realized_metric", "data_quality", "volume_drop"]
+RuleName = Annotated[str, Field(min_length=1, max_length=200)]
+_READ_ONLY = "Read-only, accepted so that a rule can be sent back as GET shows it"
 
 
 class AlertRuleIn(_In):
-    """An alert rule; ``config`` is validated for ``kind`` (see docs/server.md)."""
+    """An alert rule; ``config`` is validated for ``kind`` (see docs/alerts.md)."""
 
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    id: str | None = Field(default=None, description=f"{_READ_ONLY} (must match the path).")
+    name: RuleName
     kind: AlertKind
     config: dict[str, Any] = Field(default_factory=dict)
     model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     cooldown_seconds: int = Field(default=3600, ge=0, le=30 * 86400)
     enabled: bool = True
     channels: list[ChannelIn] = Field(default_factory=list, max_length=20)
+    created_at: datetime | None = Field(default=None, description=f"{_READ_ONLY} (ignored).")
 
 
 class AlertRulePatch(_In):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    id: str | None = Field(default=None, description=f"{_READ_ONLY} (must match the path).")
+    name: RuleName | None = None
     kind: AlertKind | None = None
     config: dict[str, Any] | None = None
     model: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     cooldown_seconds: int | None = Field(default=None, ge=0, le=30 * 86400)
     enabled: bool | None = None
     channels: list[ChannelIn] | None = Field(default=None, max_length=20)
+    created_at: datetime | None = Field(default=None, description=f"{_READ_ONLY} (ignored).")
 
 
 class AlertRuleOut(BaseModel):

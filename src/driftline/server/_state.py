@@ -46,6 +46,15 @@ class ServerState:
     version_ids: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)
     monitor: Any = None
     monitor_error: str | None = None
+    # failed token checks per client address (made from the settings)
+    auth_failures: RateLimiter = field(init=False)
+
+    def __post_init__(self) -> None:
+        from driftline.server._auth import RateLimiter
+
+        self.auth_failures = RateLimiter(
+            self.settings.auth_failure_rate_per_second, self.settings.auth_failure_burst
+        )
 
 
 def state_of(request: Request) -> ServerState:

@@ -1,55 +1,56 @@
 """SQLAlchemy 2 tables and repositories, Alembic migrations (SQLite by default, PostgreSQL for teams).
 
-Needs the ``sqlalchemy`` and ``alembic`` packages (``pip install 'driftline[serve]'``);
-``import driftline`` does not import this package.
+Needs the ``sqlalchemy`` and ``alembic`` packages (``pip install 'driftline[serve]'``),
+except :class:`VersionSchema`, which a core install can import; the rest is imported on
+first use. ``import driftline`` does not import this package.
 
 >>> from driftline.store import create_engine_from_url, migrate
 >>> engine = create_engine_from_url("sqlite://")
 >>> migrate(engine)
 """
 
-from driftline._deps import require as _require
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-_require("sqlalchemy", extra="serve")
-_require("alembic", extra="serve")
+from driftline._deps import lazy_getattr as _lazy_getattr
+from driftline.store._schema import VersionSchema  # pyarrow only: works on a core install
 
-from driftline.store._arrow import from_ipc, to_ipc  # noqa: E402
-from driftline.store._catalog import Catalog  # noqa: E402
-from driftline.store._engine import (  # noqa: E402
-    DEFAULT_DATABASE_URL,
-    create_engine_from_url,
-    migrate,
-    session_factory,
-    write_options,
-    write_session_factory,
-)
-from driftline.store._ingest import PredictionStore, PreparedBatch  # noqa: E402
-from driftline.store._models import (  # noqa: E402
-    ROLES,
-    AlertEvent,
-    AlertRule,
-    ApiToken,
-    Base,
-    Model,
-    ModelVersion,
-    PendingLabel,
-    Prediction,
-    PredictionBatch,
-    Project,
-    ProjectMember,
-    User,
-    Window,
-)
-from driftline.store._results import (  # noqa: E402
-    IngestResult,
-    LabelResult,
-    NewToken,
-    RejectedRow,
-    TokenInfo,
-)
-from driftline.store._schema import VersionSchema  # noqa: E402
-from driftline.store._tokens import TokenRepository, role_allows  # noqa: E402
-from driftline.store._uuid7 import uuid7, uuid7_strings  # noqa: E402
+if _TYPE_CHECKING:
+    from driftline.store._arrow import from_ipc, to_ipc
+    from driftline.store._catalog import Catalog
+    from driftline.store._engine import (
+        DEFAULT_DATABASE_URL,
+        create_engine_from_url,
+        migrate,
+        session_factory,
+        write_options,
+        write_session_factory,
+    )
+    from driftline.store._ingest import PredictionStore, PreparedBatch
+    from driftline.store._models import (
+        ROLES,
+        AlertEvent,
+        AlertRule,
+        ApiToken,
+        Base,
+        Model,
+        ModelVersion,
+        PendingLabel,
+        Prediction,
+        PredictionBatch,
+        Project,
+        ProjectMember,
+        User,
+        Window,
+    )
+    from driftline.store._results import (
+        IngestResult,
+        LabelResult,
+        NewToken,
+        RejectedRow,
+        TokenInfo,
+    )
+    from driftline.store._tokens import TokenRepository, role_allows
+    from driftline.store._uuid7 import uuid7, uuid7_strings
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -88,3 +89,26 @@ __all__ = [
     "write_options",
     "write_session_factory",
 ]
+
+_NEEDS = ("sqlalchemy", "alembic")
+__getattr__ = _lazy_getattr(
+    __name__,
+    {
+        name: (module, _NEEDS)
+        for module, names in (
+            ("_arrow", ("from_ipc", "to_ipc")),
+            ("_catalog", ("Catalog",)),
+            ("_engine", ("DEFAULT_DATABASE_URL", "create_engine_from_url", "migrate",
+                         "session_factory", "write_options", "write_session_factory")),
+            ("_ingest", ("PredictionStore", "PreparedBatch")),
+            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Base", "Model",
+                         "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
+                         "Project", "ProjectMember", "User", "Window")),
+            ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
+            ("_tokens", ("TokenRepository", "role_allows")),
+            ("_uuid7", ("uuid7", "uuid7_strings")),
+        )
+        for name in names
+    },
+    extra="serve",
+)  # fmt: skip

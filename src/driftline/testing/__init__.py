@@ -7,6 +7,7 @@
 """
 
 from driftline.testing._datasets import DRIFTED_COLUMNS, make_monitoring_data
+from driftline.testing._notifier_checks import check_notifier
 from driftline.testing._profile_checks import (
     assert_profiles_equivalent,
     check_mergeable,
@@ -24,6 +25,7 @@ __all__ = [
     "assert_profiles_equivalent",
     "check_count_distance",
     "check_mergeable",
+    "check_notifier",
     "check_roundtrip",
     "check_sample_distance",
     "check_size_bound",
