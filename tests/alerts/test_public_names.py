@@ -17,6 +17,7 @@ ALERTS = {
     # the channel registry and the built-in channels
     "ChannelSpec", "SignedChannelSpec", "ChannelType", "Notification", "Notifier",
     "register_channel", "channel_types", "get_channel_type", "default_notifiers",
+    "resolve_channels",
     "WebhookChannel", "SlackChannel", "RetrainChannel",
     # signatures, for receivers
     "SIGNATURE_HEADER", "TIMESTAMP_HEADER", "sign_body", "verify_signature",

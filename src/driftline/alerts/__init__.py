@@ -33,6 +33,7 @@ from driftline.alerts._registry import (
     get_channel_type,
     register_channel,
 )
+from driftline.alerts._resolve import resolve_channels
 from driftline.alerts._signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -75,6 +76,7 @@ __all__ = [
     "format_validation_error",
     "get_channel_type",
     "register_channel",
+    "resolve_channels",
     "sign_body",
     "verify_signature",
 ]

@@ -59,9 +59,7 @@ def server(
     from driftline._deps import require
 
     require("uvicorn", extra="serve")
-    import uvicorn
-
-    from driftline.server._timeouts import protocol_class
+    from driftline.server import run
 
     settings = load_settings().values
     workers = settings.server_workers if workers is None else workers
@@ -83,19 +81,7 @@ def server(
         f"driftline API on http://{bind_host}:{bind_port}/api/v1 (docs: /docs, metrics: {metrics})",
         markup=False,
     )
-    uvicorn.run(
-        "driftline.server:create_app",
-        factory=True,
-        host=bind_host,
-        port=bind_port,
-        workers=workers,
-        loop="uvloop",
-        http=protocol_class(),  # httptools (or h11) with header and body read timeouts
-        log_level=settings.log_level,
-        proxy_headers=False,  # rate limits are per TCP peer: no X-Forwarded-For spoofing
-        timeout_keep_alive=5,
-        timeout_graceful_shutdown=15,
-    )
+    run(host=bind_host, port=bind_port, workers=workers, log_level=settings.log_level)
 
 
 def _engine(database_url: str | None) -> Engine:

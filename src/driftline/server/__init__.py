@@ -14,5 +14,6 @@ _require("prometheus_client", extra="serve")
 
 from driftline.server._app import create_app  # noqa: E402
 from driftline.server._ingestor import DirectIngestor  # noqa: E402
+from driftline.server._run import run  # noqa: E402
 
-__all__ = ["DirectIngestor", "create_app"]
+__all__ = ["DirectIngestor", "create_app", "run"]

@@ -133,8 +133,13 @@ def check_notifier(channel_type: str, *, options: Mapping[str, Any] | None = Non
     >>> from driftline.testing import check_notifier
     >>> check_notifier("webhook")
     """
-    from driftline.alerts import HttpPoster, SignedChannelSpec, get_channel_type, verify_signature
-    from driftline.alerts._resolve import resolve_channels
+    from driftline.alerts import (
+        HttpPoster,
+        SignedChannelSpec,
+        get_channel_type,
+        resolve_channels,
+        verify_signature,
+    )
     from driftline.exceptions import DeliveryError, UnsafeURLError
 
     name = channel_type
