@@ -14,6 +14,7 @@ True
 """
 
 from driftline.report._document import Callout, Chart, Report, Section, Stat, Table, Text, Tone
+from driftline.report._evaluation import evaluation_report
 from driftline.report._format import (
     MISSING,
     format_count,
@@ -43,6 +44,7 @@ __all__ = [
     "Text",
     "Tone",
     "bar_chart",
+    "evaluation_report",
     "format_count",
     "format_date",
     "format_interval",

@@ -59,6 +59,7 @@ class Frame:
         *,
         x_range: tuple[float, float] | None = None,
         size: tuple[int, int] = (_W, _H),
+        margin_bottom: int = _BOTTOM,
     ) -> None:
         if y_hi <= y_lo:
             y_hi = y_lo + (abs(y_lo) or 1.0) * 0.1
@@ -66,6 +67,7 @@ class Frame:
         self.y_lo, self.y_hi, self.n_x = y_lo, y_hi, max(n_x, 1)
         self.x_range = x_range
         self.width, self.height = size
+        self.margin_bottom = margin_bottom
 
     @property
     def right(self) -> float:
@@ -73,7 +75,7 @@ class Frame:
 
     @property
     def bottom(self) -> float:
-        return self.height - _BOTTOM
+        return self.height - self.margin_bottom
 
     def x(self, i: float) -> float:
         span = self.width - _LEFT - _RIGHT
@@ -83,7 +85,7 @@ class Frame:
         return _LEFT + span * (i + 0.5) / self.n_x  # labels at the ends stay inside
 
     def y(self, v: float) -> float:
-        span = self.height - _TOP - _BOTTOM
+        span = self.bottom - _TOP
         return _TOP + span * (1 - (v - self.y_lo) / (self.y_hi - self.y_lo))
 
 

@@ -25,7 +25,8 @@ __all__ = ["Curve", "heatmap_chart", "mini_bars", "xy_chart"]
 
 @dataclass(frozen=True)
 class Curve:
-    """One series of an :func:`xy_chart`: points ``(x[i], y[i])``; ``points`` draws dots."""
+    """One series of an :func:`xy_chart`: points ``(x[i], y[i])``; ``points`` draws dots
+    (sized by ``sizes`` when given); ``low``/``high`` draw an interval bar at each point."""
 
     label: str
     x: Sequence[float]
@@ -33,6 +34,8 @@ class Curve:
     dashed: bool = False
     points: bool = False
     sizes: Sequence[float] = field(default=())
+    low: Sequence[float] = field(default=())
+    high: Sequence[float] = field(default=())
 
 
 def xy_chart(
@@ -63,8 +66,8 @@ def xy_chart(
     y_lo, y_hi = y_range or ((min(ys), max(ys)) if ys else (0.0, 1.0))
     if x_hi <= x_lo:
         x_lo, x_hi = x_lo - 0.5, x_hi + 0.5
-    size = (480, 400)
-    frame = Frame(y_lo, y_hi, 2, x_range=(x_lo, x_hi), size=size)
+    size = (480, 410)
+    frame = Frame(y_lo, y_hi, 2, x_range=(x_lo, x_hi), size=size, margin_bottom=64)
     parts = open_svg(title, size, max_width=520) + y_axis(frame, y_label, y_format)
     ticks = numeric_ticks(x_lo, x_hi)
     for tick, text in zip(ticks, tick_labels(ticks, x_format), strict=True):
@@ -95,6 +98,16 @@ def xy_chart(
             parts.append(
                 f'<polyline points="{points}" fill="none" stroke="{colour}" '
                 f'stroke-width="2"{dash}/>'
+            )
+        for x, _, i in pts if curve.low and curve.high else ():
+            lo_y, hi_y = frame.y(curve.low[i]), frame.y(curve.high[i])
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{lo_y:.1f}" y2="{hi_y:.1f}" '
+                f'stroke="{colour}" stroke-width="1.5" stroke-opacity="0.6"/>'
+                f'<line x1="{x - 3:.1f}" x2="{x + 3:.1f}" y1="{lo_y:.1f}" y2="{lo_y:.1f}" '
+                f'stroke="{colour}" stroke-opacity="0.6"/>'
+                f'<line x1="{x - 3:.1f}" x2="{x + 3:.1f}" y1="{hi_y:.1f}" y2="{hi_y:.1f}" '
+                f'stroke="{colour}" stroke-opacity="0.6"/>'
             )
         if curve.points:
             for x, y, i in pts:
