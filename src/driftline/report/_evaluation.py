@@ -86,7 +86,7 @@ def _confusion(page: Report, evaluation: EvaluationReport) -> None:
                 np.asarray(cm, dtype=float).tolist(),
                 row_title="true class",
                 column_title="predicted class",
-            ),  # fmt: skip
+            ),
             caption="Rows are the true class, columns the predicted class; each cell shows "
             "its count and its share of the true class (so the diagonal is each class's recall).",
         )
@@ -111,7 +111,7 @@ def _curves(page: Report, y: np.ndarray[Any, Any], s: np.ndarray[Any, Any], n_bi
                 x_range=(0, 1),
                 y_range=(0, 1),
                 diagonal="chance",
-            ),  # fmt: skip
+            ),
             caption="Each point is one threshold; the further above the diagonal, the better "
             "the scores separate the classes.",
         )
@@ -129,12 +129,12 @@ def _curves(page: Report, y: np.ndarray[Any, Any], s: np.ndarray[Any, Any], n_bi
                         [prevalence, prevalence],
                         dashed=True,
                     ),
-                ],  # fmt: skip
+                ],
                 x_label="recall",
                 y_label="precision",
                 x_range=(0, 1),
                 y_range=(0, 1),
-            ),  # fmt: skip
+            ),
             caption="Precision at every recall: what share of flagged rows are positives.",
         )
     )
@@ -156,13 +156,13 @@ def _curves(page: Report, y: np.ndarray[Any, Any], s: np.ndarray[Any, Any], n_bi
                         low=curve.observed_low.tolist(),
                         high=curve.observed_high.tolist(),
                     ),
-                ],  # fmt: skip
+                ],
                 x_label="mean predicted probability",
                 y_label="observed positive rate",
                 x_range=(0, 1),
                 y_range=(0, 1),
                 diagonal="perfect calibration",
-            ),  # fmt: skip
+            ),
             caption=f"{format_count(len(curve.count), 'bin')} with equal numbers of rows; a dot "
             "below the diagonal means the model over-predicts there. Dot size: rows in the bin.",
         )
