@@ -68,6 +68,7 @@ class Frame:
         self.x_range = x_range
         self.width, self.height = size
         self.margin_bottom = margin_bottom
+        self.extra_height = 0
 
     @property
     def right(self) -> float:
@@ -139,17 +140,34 @@ def x_axis_title(frame: Frame, text: str) -> str:
 def legend(
     labels: Sequence[tuple[str, str]], frame: Frame, *, opacity: Sequence[float] = ()
 ) -> list[str]:
-    """Colour swatches with labels along the bottom edge."""
-    parts, x = [], float(_LEFT)
+    """Colour swatches with labels along the bottom edge, wrapped onto more rows when they
+    do not fit (the caller's :func:`close_svg` grows the chart to hold them)."""
+    parts, x, row = [], float(_LEFT), 0
     for k, (label, colour) in enumerate(labels):
+        width = 24 + 6.2 * len(label)
+        if x + width > frame.width and x > _LEFT:
+            x, row = float(_LEFT), row + 1
         alpha = opacity[k] if k < len(opacity) else 1.0
+        y = frame.height - 14 + 16 * row
         parts.append(
-            f'<rect x="{x:.0f}" y="{frame.height - 14}" width="10" height="10" fill="{colour}" '
+            f'<rect x="{x:.0f}" y="{y}" width="10" height="10" fill="{colour}" '
             f'fill-opacity="{alpha:g}"/>'
-            f'<text x="{x + 14:.0f}" y="{frame.height - 5}" fill="#111827">{escape(label)}</text>'
+            f'<text x="{x + 14:.0f}" y="{y + 9}" fill="#111827">{escape(label)}</text>'
         )
-        x += 24 + 6.2 * len(label)
+        x += width
+    frame.extra_height = max(frame.extra_height, 16 * row)
     return parts
+
+
+def close_svg(parts: list[str], frame: Frame) -> str:
+    """Join the chart, grown by the rows its legend wrapped onto."""
+    if frame.extra_height:
+        w, h = frame.width, frame.height
+        parts[0] = parts[0].replace(
+            f'viewBox="0 0 {w} {h}"', f'viewBox="0 0 {w} {h + frame.extra_height}"', 1
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def _finite(values: Sequence[float | None]) -> list[float]:
@@ -177,8 +195,8 @@ def line_chart(
     """Return an SVG line chart; ``markers`` are ``(x index, label)`` vertical rules.
 
     ``y_format`` writes the y ticks as numbers or percentages; ``y_range`` fixes the
-    y axis (it still widens to show every value); ``highlight`` circles the points at
-    these x indexes on every line (for example the chunks that raised an alert).
+    y axis (it still widens to show every value); ``highlight`` circles the points of the
+    first line at these x indexes (for example the chunks that raised an alert).
 
     >>> svg = line_chart("AUC", ["w1", "w2"], [Line("realized", [0.8, 0.7])])
     >>> svg.startswith("<svg") and "realized" in svg
@@ -221,10 +239,9 @@ def line_chart(
         colour = PALETTE[k % len(PALETTE)]
         keys.append((line.label, colour))
         alphas.append(1.0)
-        parts += _polyline(frame, line, colour, highlight)
+        parts += _polyline(frame, line, colour, highlight if k == 0 else ())
     parts += legend(keys, frame, opacity=alphas)
-    parts.append("</svg>")
-    return "".join(parts)
+    return close_svg(parts, frame)
 
 
 def _polyline(frame: Frame, line: Line, colour: str, highlight: Sequence[int]) -> list[str]:
@@ -303,8 +320,7 @@ def bar_chart(
                 x_label_text(frame, _LEFT + span * (i + 0.5), _category_label(name, span * every))
             )
     parts += legend(keys, frame)
-    parts.append("</svg>")
-    return "".join(parts)
+    return close_svg(parts, frame)
 
 
 def _integer_bins(
@@ -410,5 +426,4 @@ def histogram_chart(
             f'stroke="{colour}" stroke-width="1.6"/>'
         )
     parts += legend(keys, frame)
-    parts.append("</svg>")
-    return "".join(parts)
+    return close_svg(parts, frame)

@@ -13,6 +13,7 @@ from driftline.report._scale import AxisFormat, numeric_ticks, tick_labels
 from driftline.report._svg import (
     PALETTE,
     Frame,
+    close_svg,
     legend,
     open_svg,
     x_axis_title,
@@ -122,8 +123,7 @@ def xy_chart(
                     f'fill-opacity="0.7"><title>{escape(tip)}</title></circle>'
                 )
     parts += legend(keys, frame)
-    parts.append("</svg>")
-    return "".join(parts)
+    return close_svg(parts, frame)
 
 
 def _tint(share: float) -> str:
