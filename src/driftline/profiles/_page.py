@@ -3,6 +3,7 @@ row per column with its numbers and a small distribution chart, then the finding
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -68,9 +69,7 @@ def _numeric_chart(col: NumericProfile) -> Chart | str:
     edges = np.linspace(lo, hi, _BINS + 1)
     counts = col.histogram(edges)
     shares = (counts / max(counts.sum(), 1.0)).tolist()
-    labels = [
-        f"{_value(col, a)} – {_value(col, b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)
-    ]
+    labels = [f"{_value(col, a)} – {_value(col, b)}" for a, b in itertools.pairwise(edges)]
     return Chart(mini_bars(col.name, labels, shares))
 
 
