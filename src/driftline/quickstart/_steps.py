@@ -13,6 +13,7 @@ from driftline.quickstart._scenario import FEATURES
 from driftline.quickstart._story import Story
 from driftline.report import (
     Band,
+    Block,
     Callout,
     Chart,
     Line,
@@ -20,14 +21,17 @@ from driftline.report import (
     Table,
     Text,
     Tone,
+    bar_chart,
     format_count,
     format_number,
+    format_p_value,
     format_percent,
     histogram_chart,
     line_chart,
 )
 
 if TYPE_CHECKING:
+    from driftline.drift import DriftReport
     from driftline.gate import GateReport
     from driftline.profiles import QualityReport
 
@@ -389,8 +393,7 @@ def data_drift(
             "plus effect-size thresholds keep quiet weeks quiet.",
         ),
     )
-    for block in report.to_report().sections[0].blocks[2:]:
-        section.add(block)
+    section.add(*_drift_blocks(report))
     story.files["drift_report"] = drift_path
     story.facts["drift"] = {
         "first_week": first,
@@ -405,6 +408,35 @@ def data_drift(
     )
     for name in report.drifted_columns:
         story.say("data drift", f"{name}: {report.columns[name].explanation}", "warn")
+
+
+def _drift_blocks(report: DriftReport) -> list[Block]:
+    """The per-column table and the drifted columns' charts, from the report's data."""
+    ordered = sorted(report.columns.values(), key=lambda c: (not c.drifted, c.column))
+    blocks: list[Block] = [
+        Table(
+            ["column", "method", "p (adjusted)", "effect", "threshold", "drifted", "what changed"],
+            [
+                [c.column, c.method, format_p_value(c.p_value_adjusted),
+                 f"{c.effect_name} {format_number(c.effect_size)}",
+                 f">= {format_number(c.threshold)}", "yes" if c.drifted else "no",
+                 c.explanation if c.drifted else ""]
+                for c in ordered
+            ],
+            tones=["fail" if c.drifted else None for c in ordered],
+            numeric=(2,),
+        )
+    ]  # fmt: skip
+    for name in report.drifted_columns:
+        col = report.columns[name]
+        chart, title = col.chart, f"{name}: reference vs current"
+        series = [("reference", chart.get("reference", [])), ("current", chart.get("current", []))]
+        if chart.get("type") == "histogram":
+            svg = histogram_chart(title, chart["edges"], series)
+        else:
+            svg = bar_chart(title, chart.get("categories", []), series, y_label="share of rows")
+        blocks.append(Chart(svg, caption=col.explanation))
+    return blocks
 
 
 def streaming_alarm(

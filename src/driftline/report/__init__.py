@@ -13,7 +13,17 @@ them; every page uses them.
 True
 """
 
-from driftline.report._document import Callout, Chart, Report, Section, Stat, Table, Text, Tone
+from driftline.report._document import (
+    Block,
+    Callout,
+    Chart,
+    Report,
+    Section,
+    Stat,
+    Table,
+    Text,
+    Tone,
+)
 from driftline.report._evaluation import evaluation_report
 from driftline.report._format import (
     MISSING,
@@ -33,6 +43,7 @@ from driftline.report._svg_xy import Curve, heatmap_chart, mini_bars, xy_chart
 __all__ = [
     "MISSING",
     "Band",
+    "Block",
     "Callout",
     "Chart",
     "Curve",

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from driftline._version import __version__
 
-__all__ = ["Callout", "Chart", "Report", "Section", "Stat", "Table", "Text"]
+__all__ = ["Block", "Callout", "Chart", "Report", "Section", "Stat", "Table", "Text", "Tone"]
 
 Tone = Literal["ok", "warn", "fail", "info"]
 
