@@ -183,3 +183,15 @@ def integers() -> np.ndarray:
 def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every page and notebook fragment, written once per test session."""
     return write_all(tmp_path_factory.mktemp("pages"))
+
+
+@pytest.fixture(scope="session")
+def cancer() -> pd.DataFrame:
+    """Held-out breast-cancer rows with a model's scores."""
+    return cancer_scores()
+
+
+@pytest.fixture(scope="session")
+def credit_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quickstart's scored reference and production periods."""
+    return credit()

@@ -73,6 +73,8 @@ def format_number(value: Any, *, digits: int = 3, decimals: int | None = None) -
         return MISSING
     if math.isinf(x):
         return "∞" if x > 0 else "-∞"
+    if x == 0:
+        return "0"
     magnitude = abs(x)
     if magnitude >= 1e18:
         return _scientific(x, digits)
@@ -169,6 +171,11 @@ def to_datetime(value: Any) -> _dt.datetime | None:
     ('1970-01-01T00:00:00+00:00', '2024-03-01T00:00:00+00:00')
     """
     if value is None:
+        return None
+    try:
+        if value != value:  # NaN, NaT
+            return None
+    except (TypeError, ValueError):
         return None
     if isinstance(value, _dt.datetime):
         out = value
