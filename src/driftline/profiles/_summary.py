@@ -8,7 +8,7 @@ from driftline.profiles._boolean import BooleanProfile
 from driftline.profiles._categorical import CategoricalProfile
 from driftline.profiles._column import ColumnProfile
 from driftline.profiles._numeric import NumericProfile, _iso
-from driftline.report import MISSING, format_count, format_number, format_percent
+from driftline.report import MISSING, format_count, format_number
 
 if TYPE_CHECKING:
     from driftline.profiles._dataset import DatasetProfile
@@ -27,7 +27,7 @@ def fmt_number(x: float) -> str:
 
 
 def _pct(x: float) -> str:
-    return format_percent(x)
+    return f"{100 * x:.1f}%"  # one decimal everywhere: the terminal table's column aligns
 
 
 def column_summary(col: ColumnProfile) -> tuple[str, str]:

@@ -60,8 +60,8 @@ def format_number(value: Any, *, digits: int = 3, decimals: int | None = None) -
 
     Integers and values of 1,000 or more get thousands separators and no decimals;
     smaller values keep ``digits`` significant digits (trailing zeros dropped) or exactly
-    ``decimals`` decimals when given. Tiny and astronomically large values use
-    ``× 10ⁿ``; ``None``/NaN become :data:`MISSING`; infinities ``∞``.
+    ``decimals`` decimals when given. Values under a millionth and astronomically large
+    ones use ``× 10ⁿ``; ``None``/NaN become :data:`MISSING`; infinities ``∞``.
 
     >>> [format_number(v) for v in (3, 1234567, 52270.4, 12.345, 0.5, -0.0123456)]
     ['3', '1,234,567', '52,270', '12.3', '0.5', '-0.0123']
@@ -82,7 +82,7 @@ def format_number(value: Any, *, digits: int = 3, decimals: int | None = None) -
         return f"{x:,.0f}"
     if decimals is not None:
         return f"{x:,.{decimals}f}"
-    if magnitude < 1e-4:
+    if magnitude < 1e-6:
         return _scientific(x, digits)
     places = max(digits - 1 - math.floor(math.log10(magnitude)), 0)
     text = f"{x:.{places}f}"

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import FileResponse
+from starlette.requests import Request
+from starlette.responses import Response
 
 from driftline.server._errors import ApiError
 
@@ -41,8 +43,7 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs") -> None:
     assets = f"{docs_url}/assets"
     redirect = f"{docs_url}/oauth2-redirect"
 
-    @app.get(docs_url, include_in_schema=False)
-    async def swagger_ui() -> HTMLResponse:
+    async def swagger_ui(_: Request) -> Response:
         return get_swagger_ui_html(
             openapi_url=app.openapi_url or "/openapi.json",
             title=f"{app.title} API",
@@ -53,15 +54,19 @@ def install_docs(app: FastAPI, *, docs_url: str = "/docs") -> None:
             swagger_ui_parameters={"validatorUrl": None, "persistAuthorization": True},
         )
 
-    @app.get(redirect, include_in_schema=False)
-    async def swagger_ui_redirect() -> HTMLResponse:
+    async def swagger_ui_redirect(_: Request) -> Response:
         return get_swagger_ui_oauth2_redirect_html()
 
-    @app.get(f"{assets}/{{name}}", include_in_schema=False)
-    async def swagger_asset(name: str) -> FileResponse:
+    async def swagger_asset(request: Request) -> Response:
+        name = str(request.path_params["name"])
         media_type = ASSETS.get(name)
         if media_type is None:
             raise ApiError(404, f"No documentation asset {name!r}.", code="not_found")
         return FileResponse(
             _FOLDER / name, media_type=media_type, headers={"Cache-Control": _CACHE}
         )
+
+    # Plain routes, like FastAPI's own docs: not API operations, not in the OpenAPI document.
+    app.add_route(docs_url, swagger_ui, include_in_schema=False)
+    app.add_route(redirect, swagger_ui_redirect, include_in_schema=False)
+    app.add_route(f"{assets}/{{name}}", swagger_asset, include_in_schema=False)
