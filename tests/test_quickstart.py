@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
+from driftline.gate import CheckResult, GateReport
 from driftline.quickstart import make_credit_scenario, run_quickstart
+from driftline.quickstart._steps import show_gate
+from driftline.quickstart._story import Story
+from driftline.report import Report
 
 RunCli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -37,7 +43,11 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert result.facts["estimated_accuracy"]["first_alert"] is not None
     assert "calibration_shift" in result.facts["estimated_accuracy"]["warnings_after_labels"]
     assert "partner_api" in result.facts["worst_slice"]["description"]
-    assert result.facts["gate"]["verdict"] != "fail"
+    verdict = result.facts["gate"]["verdict"]
+    assert verdict != "fail"
+    tone = {"pass": "ok", "warn": "warn"}[verdict]
+    gate_lines = [f for f in result.findings if f.step == "gate" and "driftline gate:" in f.text]
+    assert [f.tone for f in gate_lines] == [tone], "a WARN verdict is never shown as ok"
     assert result.files["gate_report"].exists()
     drift = result.facts["drift"]
     per_week = list(drift["drifted_columns_per_week"].values())
@@ -56,6 +66,11 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert live["webhooks_received"] >= 1
     assert live["webhooks_signed"] == live["webhooks_received"]
     html = result.report_path.read_text()
+    shown = re.search(r'class="callout (\w+)">driftline gate: (\w+)', html)
+    assert shown is not None
+    assert (shown[1], shown[2]) == (tone, verdict.upper())
+    assert "None" not in html
+    assert "nan" not in re.sub(r"<[^>]+>", " ", html).split()
     assert "Realized performance" in html
     assert "Data drift" in html
     assert "Monitoring service" in html
@@ -76,3 +91,34 @@ def test_quickstart_cli_json(run_cli: RunCli, tmp_path: Path) -> None:
     payload = json.loads(result.stdout)
     assert Path(tmp_path / payload["report"]).exists()
     assert {f["step"] for f in payload["findings"]} >= {"overview", "realized performance"}
+
+
+def _gate_report(verdict: str, observed: float | None) -> GateReport:
+    check = CheckResult(
+        "p95 latency <= 50 ms", "latency", "warn", verdict, observed, 50.0, "<=",  # type: ignore[arg-type]
+        None, None, "p95 62.26 ms violates <= 50 ms",
+    )  # fmt: skip
+    return GateReport("demo", verdict, (check,), {"policy": None}, {"n_rows": 52270}, 0.95,  # type: ignore[arg-type]
+                      "2026-12-02T10:00:00+00:00", 1.5, "0")  # fmt: skip
+
+
+@pytest.mark.parametrize(("verdict", "tone"), [("warn", "warn"), ("pass", "ok"), ("fail", "fail")])
+def test_the_quickstart_shows_the_gate_verdict_in_its_own_tone(
+    tmp_path: Path, verdict: str, tone: str
+) -> None:
+    story = Story(Report("t"), out_dir=tmp_path)
+    show_gate(story, _gate_report(verdict, None), "context")
+    assert [f.tone for f in story.findings if "driftline gate:" in f.text] == [tone]
+    html = story.report.to_html()
+    assert f'<div class="callout {tone}">driftline gate: {verdict.upper()}' in html
+    assert "None" not in html  # observed None is shown as a dash
+
+
+def test_gate_html_never_shows_a_warn_in_green_nor_none(tmp_path: Path) -> None:
+    html = _gate_report("warn", 52270.0).to_html(tmp_path / "g.html").read_text()
+    assert '<div class="callout warn">' in html
+    assert "callout ok" not in html
+    assert "52,270" in html
+    assert "5.227e+04" not in html
+    assert ">None<" not in html
+    assert "not given" in html

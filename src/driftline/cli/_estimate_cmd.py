@@ -33,6 +33,7 @@ def estimate(
         list[str] | None,
         typer.Option("--features", help="Feature columns to check for covariate shift."),
     ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Estimate ROC AUC, F1, accuracy, ... of CURRENT from its scores alone (CBPE).
@@ -63,5 +64,9 @@ def estimate(
         print_json(result.to_dict())
     else:
         console.print("\n".join(result.summary()), markup=False)
+    if html is not None:
+        result.to_html(html)
+        if not json_output:
+            console.print(f"Report: {html}")
     if result.alerts or any(w.severity == "warning" for w in result.warnings):
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -70,7 +70,7 @@ def evaluate(
     from driftline.metrics import evaluate as run_evaluation
     from driftline.metrics import find_worst_slices
     from driftline.profiles._input import to_typed_table
-    from driftline.report import Report, Table, Text
+    from driftline.report import evaluation_report
 
     if task not in ("binary", "multiclass", "regression"):
         raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
@@ -112,19 +112,8 @@ def evaluate(
         if worst is not None:
             console.print("\n" + worst.summary(), markup=False)
     if html is not None:
-        page = Report(f"Evaluation of {data.name}", subtitle=f"{report.n:,} rows, task {task}")
-        page.section("Metrics").add(
-            Table(
-                ["metric", "value", "CI low", "CI high", "method"],
-                [
-                    [k, f"{m.value:.4f}", f"{m.ci_low:.4f}", f"{m.ci_high:.4f}", m.method]
-                    for k, m in report.metrics.items()
-                ],
-            ),
-            *[Text(f"note: {n}") for n in report.notes],
-        )
-        if worst is not None:
-            page.section("Worst slices").add(Text(worst.summary()))
+        page = evaluation_report(report, y_true=y_true, y_score=y_score, y_pred=y_pred,
+                                 pos_label=positive, worst=worst, title=f"Evaluation of {data.name}")  # fmt: skip
         page.write(html)
         if not json_output:
             console.print(f"Report: {html}")

@@ -41,6 +41,7 @@ def profile_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write the serialized profile to this file.")
     ] = None,
+    html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
 ) -> None:
     """Profile PATH (streamed, bounded memory); optionally check its quality against a reference."""
@@ -64,5 +65,9 @@ def profile_command(
             console.print("\n" + "\n".join(quality.summary()), markup=False)
         if out is not None:
             console.print(f"Profile written to {out} ({out.stat().st_size:,} bytes)")
+    if html is not None:
+        current.to_report(quality, title=f"Profile of {path.name}").write(html)
+        if not json_output:
+            console.print(f"Report: {html}")
     if quality is not None and not quality.passed:
         raise typer.Exit(EXIT_CHECK_FAILED)

@@ -151,6 +151,10 @@ class DriftReport:
         """Write a self-contained HTML report (offline; one chart per drifted column)."""
         return self.to_report().write(Path(path))
 
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (a self-contained fragment, no scripts)."""
+        return self.to_report().to_html(fragment=True)
+
 
 def _p(value: float | None) -> str:
     if value is None:

@@ -17,6 +17,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import binom
 
+from driftline.report import format_p_value
+
 __all__ = [
     "OUT_OF_RANGE_SHARE",
     "AssumptionWarning",
@@ -191,7 +193,7 @@ def calibration_shift_warnings(
                 miss * n_chunks,
                 f"Realized {metric} is outside the {confidence:.0%} band in {len(chunks)} of "
                 f"{n_chunks} chunks (about {miss * n_chunks:.1f} expected by chance; tail "
-                f"probability {tail:.2g}). "
+                f"probability {format_p_value(tail)}). "
                 + (
                     "The score-to-outcome relation has likely changed (concept shift or "
                     "calibration drift): estimates for later chunks are unreliable until the "

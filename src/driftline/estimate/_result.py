@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from driftline.estimate._checks import AssumptionWarning, calibration_shift_warnings
 from driftline.exceptions import ParameterError
+
+if TYPE_CHECKING:
+    from driftline.report import Report
 
 __all__ = ["ChunkEstimate", "EstimationResult", "MetricEstimate"]
 
@@ -160,6 +164,21 @@ class EstimationResult:
             for m in c.metrics
         ]
         return pd.DataFrame(rows)
+
+    def to_report(self, *, title: str = "") -> Report:
+        """The :class:`~driftline.report.Report`: per metric, the estimate of each chunk
+        with its band, the reference band and the realized value; then the checks."""
+        from driftline.estimate._page import estimation_report
+
+        return estimation_report(self, title=title)
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write the self-contained HTML page (offline, no scripts) and return its path."""
+        return self.to_report().write(Path(path))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (a self-contained fragment, no scripts)."""
+        return self.to_report().to_html(fragment=True)
 
     def summary(self) -> list[str]:
         """Human-readable lines: what was estimated, alerts, and warnings."""

@@ -128,7 +128,10 @@ def get_check(kind: str) -> type[CheckSpec]:
 
 
 def fmt(value: float | None) -> str:
-    """Compact number for reasons and tables (``-`` for missing, 4 significant digits)."""
+    """Compact number for reasons and tables (``-`` for missing, 4 significant digits,
+    written as people write numbers: ``52,270``, not ``5.227e+04``)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    return f"{value:.4g}"
+    from driftline.report import format_number
+
+    return format_number(value, digits=4)

@@ -11,6 +11,16 @@ from typing import Any, Literal
 
 from driftline.exceptions import ParameterError
 from driftline.gate._registry import fmt
+from driftline.report import (
+    MISSING,
+    Report,
+    Tone,
+    format_count,
+    format_date,
+    format_interval,
+    format_number,
+    plural,
+)
 
 __all__ = ["MARKDOWN_MARKER", "MAX_MARKDOWN_CHARS", "CheckResult", "GateReport"]
 
@@ -145,8 +155,8 @@ class GateReport:
         """``driftline gate: FAIL (3 passed, 1 warning, 1 failed)``."""
         c = self.counts
         return (
-            f"driftline gate: {self.verdict.upper()} ({c['pass']} passed, {c['warn']} "
-            f"warning{'s' if c['warn'] != 1 else ''}, {c['fail']} failed)"
+            f"driftline gate: {self.verdict.upper()} ({c['pass']} passed, "
+            f"{format_count(c['warn'], 'warning')}, {c['fail']} failed)"
         )
 
     def summary(self) -> str:
@@ -174,7 +184,7 @@ class GateReport:
             MARKDOWN_MARKER,
             f"## {_ICON[self.verdict]} {self.headline()}",
             "",
-            f"Policy **{_md(self.policy_name)}** · {self.inputs.get('n_rows', '?')} evaluation "
+            f"Policy **{_md(self.policy_name)}** · {format_number(self.inputs.get('n_rows'))} evaluation "
             f"rows · {pct}% confidence",
             "",
             f"| status | check | observed | threshold | {pct}% CI | reason |",
@@ -182,7 +192,7 @@ class GateReport:
         ]
         tail = ["", "<details><summary>Provenance</summary>", ""]
         tail += [f"- sha256({k}): `{v}`" for k, v in self.digests.items() if v]
-        tail += [f"- {k}: {_md(str(v))}" for k, v in self.inputs.items() if k != "n_rows"]
+        tail += [f"- {k}: {_md(_input(v))}" for k, v in self.inputs.items() if k != "n_rows"]
         tail += [f"- driftline {self.driftline_version}, started {self.started_at}"]
         tail += ["", "</details>"]
         tail += [f"> {_md(n)}" for n in self.notes]
@@ -230,43 +240,92 @@ class GateReport:
                 ET.SubElement(props, "property", name=f"sha256.{k}", value=v)
         return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
-    def to_html(self, path: str | Path) -> Path:
-        """Write a self-contained HTML report and return its path."""
+    def to_report(self) -> Report:
+        """Build the :class:`~driftline.report.Report` behind :meth:`to_html` and the
+        notebook view: a WARN verdict is amber, never green."""
         from driftline.report import Callout, Report, Stat, Table, Text
 
         pct = round(100 * self.confidence)
         report = Report(f"Deployment gate: {self.policy_name}", subtitle=self.headline())
-        tone = {"pass": "ok", "warn": "warn", "fail": "fail"}
         verdict = report.section("Verdict")
-        verdict.add(Callout(self.headline(), tone[self.verdict]))  # type: ignore[arg-type]
+        verdict.add(Callout(_verdict_text(self), _TONE[self.verdict]))
         counts = self.counts
-        verdict.add(Stat("passed", str(counts["pass"]), tone="ok"))
+        verdict.add(Stat("passed", str(counts["pass"]), tone="ok" if counts["pass"] else "info"))
         verdict.add(
-            Stat("warnings", str(counts["warn"]), tone="warn" if counts["warn"] else "info")
-        )
+            Stat(plural(counts["warn"], "warning"), str(counts["warn"]),
+                 tone="warn" if counts["warn"] else "info")
+        )  # fmt: skip
         verdict.add(Stat("failed", str(counts["fail"]), tone="fail" if counts["fail"] else "info"))
         rows = [
-            [c.status.upper(), c.name, c.severity, fmt(c.observed),
-             "-" if c.threshold is None else f"{c.direction} {fmt(c.threshold)}", c.interval,
-             c.reason]
+            [c.status.upper(), c.name, c.severity, _number(c.observed), _threshold(c),
+             _interval(c), c.reason or MISSING]
             for c in self.checks
         ]  # fmt: skip
-        tones = [
-            "fail" if c.status == "fail" else ("warn" if c.status == "warn" else "ok")
-            for c in self.checks
-        ]
         report.section("Checks").add(
             Table(["status", "check", "severity", "observed", "threshold", f"{pct}% CI",
-                   "reason"], rows, tones=tones),  # type: ignore[arg-type]
+                   "reason"], rows, tones=[_TONE[c.status] for c in self.checks],
+                  numeric=(3, 5)),
             Text("Absolute thresholds are decided on the point estimate; comparisons with the "
-                 "champion and fairness limits on the one-sided confidence bound."),
+                 "champion and fairness limits on the one-sided confidence bound. A check of "
+                 "severity warn that is violated is reported as WARN and does not fail the "
+                 "gate."),
         )  # fmt: skip
         prov = report.section("Provenance")
-        prov.add(Table(["input", "sha256"], [[k, v or "-"] for k, v in self.digests.items()]))
-        prov.add(Table(["input", "value"], [[k, str(v)] for k, v in self.inputs.items()]))
+        prov.add(
+            Table(["input", "sha256"],
+                  [[k, v or "not given"] for k, v in self.digests.items()])
+        )  # fmt: skip
+        prov.add(Table(["input", "value"], [[k, _input(v)] for k, v in self.inputs.items()]))
+        prov.add(
+            Text(f"Started {format_date(self.started_at)}, took {format_number(self.duration_s)} "
+                 f"s, driftline {self.driftline_version}.")
+        )  # fmt: skip
         for n in self.notes:
             prov.add(Callout(n, "warn"))
-        return report.write(Path(path))
+        return report
+
+    def to_html(self, path: str | Path) -> Path:
+        """Write a self-contained HTML report and return its path."""
+        return self.to_report().write(Path(path))
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (a self-contained fragment, no scripts)."""
+        return self.to_report().to_html(fragment=True)
+
+
+_TONE: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail"}
+
+
+def _verdict_text(report: GateReport) -> str:
+    if report.verdict == "warn":
+        return (f"{report.headline()}: the candidate may be promoted, but "
+                f"{format_count(report.counts['warn'], 'check')} with severity warn "
+                f"{plural(report.counts['warn'], 'was')} violated; read them before promoting.")  # fmt: skip
+    return report.headline()
+
+
+def _number(value: float | None) -> str:
+    return format_number(value, digits=4)
+
+
+def _threshold(c: CheckResult) -> str:
+    return MISSING if c.threshold is None else f"{c.direction} {_number(c.threshold)}"
+
+
+def _interval(c: CheckResult) -> str:
+    return format_interval(c.ci_low, c.ci_high, digits=4)
+
+
+def _input(value: Any) -> str:
+    if value is None:
+        return "not given"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return format_number(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_input(v) for v in value) or "none"
+    return str(value)
 
 
 def _md(text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from driftline.exceptions import ParameterError, SchemaMismatchError
 from driftline.profiles._build import column_from_array, infer_kind, mixed_type_count
@@ -14,6 +14,10 @@ from driftline.profiles._input import iter_slices
 from driftline.profiles._quantiles import DEFAULT_K
 from driftline.profiles._serialize import COLUMN_CLASSES, FORMAT_VERSION, decode, encode
 from driftline.profiles._summary import profile_lines
+
+if TYPE_CHECKING:
+    from driftline.profiles._quality import QualityReport
+    from driftline.report import Report
 
 __all__ = ["DatasetProfile", "profile"]
 
@@ -131,6 +135,18 @@ class DatasetProfile:
     def summary(self) -> list[str]:
         """Readable text lines (a table of columns) for a terminal."""
         return profile_lines(self)
+
+    def to_report(
+        self, quality: QualityReport | None = None, *, title: str = "Data profile"
+    ) -> Report:
+        """The HTML/Markdown page: one row per column with a small chart, then ``quality``."""
+        from driftline.profiles._page import profile_report
+
+        return profile_report(self, quality, title=title)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (a self-contained fragment, no scripts)."""
+        return self.to_report().to_html(fragment=True)
 
 
 def _check_schema(schema: Mapping[str, str] | None) -> dict[str, ColumnKind]:

@@ -8,7 +8,7 @@ reference, columns added, removed or whose kind changed.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
 
@@ -18,6 +18,10 @@ from driftline.profiles._categorical import CategoricalProfile
 from driftline.profiles._column import ColumnProfile
 from driftline.profiles._dataset import DatasetProfile
 from driftline.profiles._numeric import NumericProfile, _iso
+from driftline.report import format_count, format_number
+
+if TYPE_CHECKING:
+    from driftline.report import Report
 
 __all__ = ["QualityFinding", "QualityReport", "QualityThresholds", "check_quality"]
 
@@ -123,13 +127,31 @@ class QualityReport:
             "findings": [f.to_dict() for f in self.findings],
         }
 
+    def to_report(self, *, title: str = "Data quality") -> Report:
+        """The page of the findings (worst first, coloured by severity)."""
+        from driftline.profiles._page import quality_section
+        from driftline.report import Report, format_count
+
+        page = Report(title, subtitle=f"{format_count(self.n_rows, 'row')}, "
+                      f"{format_count(self.n_columns, 'column')}")  # fmt: skip
+        quality_section(page, self, title="Findings")
+        return page
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display (a self-contained fragment, no scripts)."""
+        return self.to_report().to_html(fragment=True)
+
     def summary(self) -> list[str]:
         """Readable text lines: a headline, then one line per finding."""
+        from driftline.report import format_count
+
         counts = {s: sum(f.severity == s for f in self.findings) for s in _ORDER}
         head = (
-            f"Data quality: {self.n_rows:,} rows x {self.n_columns} columns"
+            f"Data quality: {format_count(self.n_rows, 'row')} x "
+            f"{format_count(self.n_columns, 'column')}"
             f"{' against a reference' if self.has_reference else ''}: "
-            f"{counts['error']} errors, {counts['warning']} warnings, {counts['info']} notes"
+            f"{format_count(counts['error'], 'error')}, "
+            f"{format_count(counts['warning'], 'warning')}, {format_count(counts['info'], 'note')}"
         )
         width = max((len(f.column) for f in self.findings), default=0)
         lines = [head]
@@ -167,10 +189,14 @@ def _invalid(col: ColumnProfile, t: QualityThresholds) -> list[QualityFinding]:
 def _constant(col: ColumnProfile, t: QualityThresholds) -> list[QualityFinding]:
     if isinstance(col, NumericProfile) and col.count > 1:
         if col.min == col.max:
-            return [QualityFinding(col.name, "constant", "warning", f"every value is {col.min:g}")]
+            return [
+                QualityFinding(
+                    col.name, "constant", "warning", f"every value is {_show(col, col.min)}"
+                )
+            ]
         lo, hi = col.quantiles([(1 - t.near_constant) / 2, (1 + t.near_constant) / 2])
         if lo == hi:
-            msg = f"at least {t.near_constant:.0%} of values equal {lo:g}"
+            msg = f"at least {t.near_constant:.0%} of values equal {_show(col, lo)}"
             return [QualityFinding(col.name, "near_constant", "info", msg)]
     if isinstance(col, CategoricalProfile) and col.count > 1 and col.frequent.keys:
         top_key, top_count = col.frequent.top(1)[0]
@@ -187,6 +213,11 @@ def _constant(col: ColumnProfile, t: QualityThresholds) -> list[QualityFinding]:
     return []
 
 
+def _show(col: NumericProfile, value: float) -> str:
+    """A value of the column as people write it (ISO 8601 for a datetime column)."""
+    return str(_iso(value)) if col.kind == "datetime" else format_number(value, digits=4)
+
+
 def _range(col: NumericProfile, ref: NumericProfile, t: QualityThresholds) -> list[QualityFinding]:
     if col.count == 0 or ref.count == 0:
         return []
@@ -198,7 +229,10 @@ def _range(col: NumericProfile, ref: NumericProfile, t: QualityThresholds) -> li
     if share <= t.out_of_range_warning:
         return []
     severity: Severity = "error" if share > t.out_of_range_error else "warning"
-    fmt = _iso if col.kind == "datetime" else (lambda v: f"{v:.4g}")
+
+    def fmt(v: float) -> str:
+        return _show(col, v)
+
     msg = (
         f"range [{fmt(col.min)}, {fmt(col.max)}] leaves the reference range "
         f"[{fmt(ref.min)}, {fmt(ref.max)}]; about {share:.2%} of values outside"
@@ -223,7 +257,10 @@ def _categories(
         share = sum(c for _, c in new) / col.count
         severity: Severity = "error" if share > t.new_category_error else "warning"
         examples = ", ".join(repr(k) for k, _ in new[:5])
-        msg = f"{len(new):,} categories not in the reference ({share:.2%} of values): {examples}"
+        msg = (
+            f"{format_count(len(new), 'category', 'categories')} not in the reference "
+            f"({share:.2%} of values): {examples}"
+        )
         out.append(QualityFinding(col.name, "new_category", severity, msg, share))
     return out
 

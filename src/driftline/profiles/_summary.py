@@ -2,39 +2,41 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from driftline.profiles._boolean import BooleanProfile
 from driftline.profiles._categorical import CategoricalProfile
 from driftline.profiles._column import ColumnProfile
 from driftline.profiles._numeric import NumericProfile, _iso
+from driftline.report import MISSING, format_count, format_number
 
 if TYPE_CHECKING:
     from driftline.profiles._dataset import DatasetProfile
 
-__all__ = ["fmt_number", "profile_lines"]
+__all__ = ["column_summary", "fmt_number", "profile_lines"]
 
 
 def fmt_number(x: float) -> str:
-    """Compact number: 4 significant digits, thousands separators for big integers.
+    """A number as people write it (4 significant digits; see
+    :func:`driftline.report.format_number`).
 
     >>> fmt_number(1234567.0), fmt_number(0.000123456), fmt_number(float("nan"))
-    ('1.235e+06', '0.0001235', 'nan')
+    ('1,234,567', '0.0001235', '—')
     """
-    if isinstance(x, int):
-        return f"{x:,}"
-    if math.isnan(x):
-        return "nan"
-    return f"{x:.4g}"
+    return format_number(x, digits=4)
 
 
 def _pct(x: float) -> str:
-    return f"{100 * x:.1f}%"
+    return f"{100 * x:.1f}%"  # one decimal everywhere: the terminal table's column aligns
 
 
-def _detail(col: ColumnProfile) -> tuple[str, str]:
-    """(distinct, details) cells for one column."""
+def column_summary(col: ColumnProfile) -> tuple[str, str]:
+    """(distinct, details) cells for one column, as people write numbers and dates.
+
+    >>> from driftline.profiles import profile
+    >>> column_summary(profile({"n": [52270.0, 1.0, 3.0]})["n"])[1]
+    'mean 17,425  sd 30,177  min 1  p01 1  p50 3  p99 52,270  max 52,270'
+    """
     if isinstance(col, NumericProfile):
         if col.count == 0:
             return "-", "no finite values"
@@ -53,7 +55,7 @@ def _detail(col: ColumnProfile) -> tuple[str, str]:
         top = ", ".join(f"{k[:20]!s} {_pct(v / col.count)}" for k, v in col.frequent.top(3))
         return distinct, f"top: {top}"
     if isinstance(col, BooleanProfile):
-        rate = "nan" if col.count == 0 else _pct(col.true_rate)
+        rate = MISSING if col.count == 0 else _pct(col.true_rate)
         return "2", f"true {rate}"
     return "-", ""
 
@@ -62,12 +64,14 @@ def profile_lines(profile: DatasetProfile) -> list[str]:
     """One header line, then one table row per column."""
     rows = [("column", "kind", "missing", "invalid", "distinct", "summary")]
     for col in profile.columns:
-        distinct, detail = _detail(col)
+        distinct, detail = column_summary(col)
         rows.append(
             (col.name, col.kind, _pct(col.missing_rate), f"{col.n_invalid:,}", distinct, detail)
         )
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
-    lines = [f"{profile.n_rows:,} rows x {len(profile.columns)} columns"]
+    lines = [
+        f"{format_count(profile.n_rows, 'row')} x {format_count(len(profile.columns), 'column')}"
+    ]
     for r in rows:
         cells = [r[i].ljust(widths[i]) for i in range(5)]
         lines.append("  ".join([*cells, r[5]]).rstrip())

@@ -23,7 +23,7 @@ import pandas as pd
 
 from driftline.quickstart._scenario import FEATURES
 from driftline.quickstart._story import Story
-from driftline.report import Callout, Stat, Table, Text
+from driftline.report import MISSING, Callout, Stat, Table, Text, format_number, format_percent
 
 __all__ = ["LABEL_DELAY_WEEKS", "live_monitoring"]
 
@@ -139,7 +139,7 @@ def _fresh_database(out_dir: Path) -> tuple[str, str]:
 
 
 def _fmt(value: object, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, float) else "—"
+    return format_number(value, decimals=digits) if isinstance(value, float) else MISSING
 
 
 def _metric(results: dict[str, Any], part: str, name: str) -> dict[str, Any]:
@@ -242,7 +242,7 @@ def live_monitoring(
                 week,
                 f"{window['rows']:,}",
                 f"{window['labels']:,}",
-                f"{window.get('share_drifted') or 0:.0%}",
+                format_percent(window.get("share_drifted") or 0.0, decimals=0),
                 _fmt(estimated.get("value")),
                 _fmt(realized.get("value")),
                 ", ".join(names) or "—",
@@ -300,12 +300,8 @@ def live_monitoring(
         ),
     )
     if alerts:
-        section.add(
-            Callout(
-                f"First alert: {alerts[-1].get('message')}",
-                "warn",
-            )
-        )
+        first_message = alerts[-1].get("message") or (alerts[-1].get("rule") or {}).get("name")
+        section.add(Callout(f"First alert: {first_message or 'no message'}", "warn"))
     section.add(
         Text(
             f"Explore the API on this data: `driftline server --database-url {database_url}`, "

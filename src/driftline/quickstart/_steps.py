@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,16 +13,27 @@ from driftline.quickstart._scenario import FEATURES
 from driftline.quickstart._story import Story
 from driftline.report import (
     Band,
+    Block,
     Callout,
     Chart,
     Line,
     Stat,
     Table,
     Text,
+    Tone,
+    bar_chart,
+    format_count,
+    format_number,
+    format_p_value,
+    format_percent,
     histogram_chart,
     line_chart,
 )
-from driftline.report._document import Tone
+
+if TYPE_CHECKING:
+    from driftline.drift import DriftReport
+    from driftline.gate import GateReport
+    from driftline.profiles import QualityReport
 
 __all__ = ["STEPS"]
 
@@ -262,18 +274,32 @@ def worst_slice(
     )
 
 
+_SEVERITY_TONES: dict[str, Tone | None] = {"error": "fail", "warning": "warn", "info": None}
+
+
+def _quality_tone(quality: QualityReport) -> Tone:
+    severities = {f.severity for f in quality.findings}
+    return "fail" if "error" in severities else ("warn" if "warning" in severities else "ok")
+
+
 def _profile_row(column: object) -> list[str]:
     from driftline.profiles import CategoricalProfile, NumericProfile
 
     name = str(getattr(column, "name", ""))
     kind = str(getattr(column, "kind", ""))
-    missing = f"{float(getattr(column, 'missing_rate', 0.0)):.1%}"
+    missing = format_percent(float(getattr(column, "missing_rate", 0.0)))
     if isinstance(column, NumericProfile):
         p50, p99 = column.quantiles([0.5, 0.99])
-        text = f"mean {column.mean:.4g}, sd {column.std:.4g}, median {p50:.4g}, p99 {p99:.4g}"
+        text = (
+            f"mean {format_number(column.mean)}, sd {format_number(column.std)}, "
+            f"median {format_number(p50)}, p99 {format_number(p99)}"
+        )
     elif isinstance(column, CategoricalProfile):
-        top = ", ".join(f"{k} {v / max(column.count, 1):.0%}" for k, v in column.frequent.top(3))
-        text = f"{column.distinct} distinct; top: {top}"
+        top = ", ".join(
+            f"{k} {format_percent(v / max(column.count, 1), decimals=0)}"
+            for k, v in column.frequent.top(3)
+        )
+        text = f"{format_number(column.distinct)} distinct; top: {top}"
     else:
         text = ""
     return [name, kind, missing, text]
@@ -300,11 +326,7 @@ def data_quality(
     section = story.report.section("Data profile and quality (no labels needed)")
     section.add(
         Stat("columns profiled", str(len(columns))),
-        Stat(
-            "quality findings",
-            str(len(quality.findings)),
-            tone="ok" if quality.passed else "fail",
-        ),
+        Stat("quality findings", str(len(quality.findings)), tone=_quality_tone(quality)),
         Stat(
             "profile size",
             f"{path.stat().st_size / 1024:.0f} KiB",
@@ -313,7 +335,7 @@ def data_quality(
         Table(
             ["column", "finding", "severity", "what"],
             [[f.column, f.kind, f.severity, f.message] for f in quality.findings],
-            tones=["fail" if f.severity == "error" else "warn" for f in quality.findings],
+            tones=[_SEVERITY_TONES[f.severity] for f in quality.findings],
         ),
         Table(["column", "kind", "missing", "summary"], [_profile_row(c) for c in current.columns]),
     )
@@ -321,11 +343,16 @@ def data_quality(
     story.say(
         "data quality",
         f"profiled {current.n_rows:,} production rows into {path.stat().st_size / 1024:.0f} KiB "
-        f"(merged from {len(weekly)} weekly profiles); {len(quality.findings)} findings",
-        "ok" if quality.passed else "fail",
+        f"(merged from {len(weekly)} weekly profiles); "
+        f"{format_count(len(quality.findings), 'finding')}",
+        _quality_tone(quality),
     )
     for finding in quality.findings:
-        story.say("data quality", f"{finding.column}: {finding.message}", "warn")
+        story.say(
+            "data quality",
+            f"{finding.column}: {finding.message}",
+            _SEVERITY_TONES[finding.severity] or "info",
+        )
 
 
 def data_drift(
@@ -360,13 +387,13 @@ def data_drift(
                 weeks,
                 [Line("drifted columns", [float(c) for c in counts])],
                 y_label="columns",
+                y_format="integer",
             ),
             caption="Each week is compared with the reference period; FDR-controlled tests "
             "plus effect-size thresholds keep quiet weeks quiet.",
         ),
     )
-    for block in report.to_report().sections[0].blocks[2:]:
-        section.add(block)
+    section.add(*_drift_blocks(report))
     story.files["drift_report"] = drift_path
     story.facts["drift"] = {
         "first_week": first,
@@ -381,6 +408,35 @@ def data_drift(
     )
     for name in report.drifted_columns:
         story.say("data drift", f"{name}: {report.columns[name].explanation}", "warn")
+
+
+def _drift_blocks(report: DriftReport) -> list[Block]:
+    """The per-column table and the drifted columns' charts, from the report's data."""
+    ordered = sorted(report.columns.values(), key=lambda c: (not c.drifted, c.column))
+    blocks: list[Block] = [
+        Table(
+            ["column", "method", "p (adjusted)", "effect", "threshold", "drifted", "what changed"],
+            [
+                [c.column, c.method, format_p_value(c.p_value_adjusted),
+                 f"{c.effect_name} {format_number(c.effect_size)}",
+                 f">= {format_number(c.threshold)}", "yes" if c.drifted else "no",
+                 c.explanation if c.drifted else ""]
+                for c in ordered
+            ],
+            tones=["fail" if c.drifted else None for c in ordered],
+            numeric=(2,),
+        )
+    ]  # fmt: skip
+    for name in report.drifted_columns:
+        col = report.columns[name]
+        chart, title = col.chart, f"{name}: reference vs current"
+        series = [("reference", chart.get("reference", [])), ("current", chart.get("current", []))]
+        if chart.get("type") == "histogram":
+            svg = histogram_chart(title, chart["edges"], series)
+        else:
+            svg = bar_chart(title, chart.get("categories", []), series, y_label="share of rows")
+        blocks.append(Chart(svg, caption=col.explanation))
+    return blocks
 
 
 def streaming_alarm(
@@ -468,34 +524,44 @@ def gate(story: Story, reference: pd.DataFrame, production: pd.DataFrame, target
     (story.out_dir / "gate.md").write_text(report.to_markdown(), encoding="utf-8")
     (story.out_dir / "gate.junit.xml").write_text(report.to_junit(), encoding="utf-8")
     story.files["gate_report"] = html
-    tone: Tone = "ok" if report.passed else "fail"
+    show_gate(
+        story,
+        report,
+        f"Candidate trained on {len(fresh):,} labelled rows of {weeks[-6]}–{weeks[-3]}; "
+        f"both models evaluated on the held-out weeks {weeks[-2]}–{weeks[-1]} "
+        f"({len(holdout):,} rows). Full report: {html.name}, PR comment: gate.md, "
+        "JUnit: gate.junit.xml.",
+    )
+
+
+def show_gate(story: Story, report: GateReport, context: str) -> None:
+    """The gate's section and terminal lines: the verdict's tone is its own (WARN is
+    amber, never green)."""
+    tone = _STATUS_TONES[report.verdict]
     section = story.report.section("Deployment gate: retrained candidate vs production model")
     section.add(
         Callout(report.headline(), tone),
-        Text(
-            f"Candidate trained on {len(fresh):,} labelled rows of {weeks[-6]}–{weeks[-3]}; "
-            f"both models evaluated on the held-out weeks {weeks[-2]}–{weeks[-1]} "
-            f"({len(holdout):,} rows). Full report: {html.name}, PR comment: gate.md, "
-            "JUnit: gate.junit.xml."
-        ),
+        Text(context),
         Table(
             ["check", "status", "observed", "reason"],
-            [[c.name, c.status, _observed(c.observed), c.reason] for c in report.checks],
+            [[c.name, c.status.upper(), _observed(c.observed), c.reason] for c in report.checks],
             tones=[_STATUS_TONES[c.status] for c in report.checks],
+            numeric=(2,),
         ),
     )
     story.facts["gate"] = {"verdict": report.verdict, "checks": len(report.checks)}
-    story.say("gate", f"{report.headline()}; report {html}", tone)
+    path = story.files.get("gate_report")
+    story.say("gate", report.headline() + (f"; report {path}" if path else ""), tone)
     for check in report.checks:
         if check.status != "pass":
-            story.say("gate", f"{check.name}: {check.reason}", "warn")
+            story.say("gate", f"{check.name}: {check.reason}", _STATUS_TONES[check.status])
 
 
 _STATUS_TONES: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail"}
 
 
 def _observed(value: object) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else str(value)
+    return format_number(value, digits=4)
 
 
 STEPS: tuple[Step, ...] = (

@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from driftline.report import Report
-from driftline.report._document import Tone
+from driftline.report import Report, Tone
 
 __all__ = ["Finding", "Story"]
 

@@ -13,7 +13,7 @@ from markupsafe import Markup
 
 from driftline._version import __version__
 
-__all__ = ["Callout", "Chart", "Report", "Section", "Stat", "Table", "Text"]
+__all__ = ["Block", "Callout", "Chart", "Report", "Section", "Stat", "Table", "Text", "Tone"]
 
 Tone = Literal["ok", "warn", "fail", "info"]
 
@@ -44,21 +44,23 @@ class Stat:
 
 
 @dataclass(frozen=True)
-class Table:
-    """A table of plain-text cells; ``tones`` colours whole rows."""
-
-    headers: Sequence[str]
-    rows: Sequence[Sequence[str]]
-    tones: Sequence[Tone | None] = ()
-    caption: str = ""
-
-
-@dataclass(frozen=True)
 class Chart:
     """An SVG chart produced by :mod:`driftline.report._svg` (trusted markup)."""
 
     svg: str
     caption: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of plain-text cells (or small :class:`Chart` cells); ``tones`` colours whole
+    rows; the columns at the indexes in ``numeric`` are right-aligned numbers."""
+
+    headers: Sequence[str]
+    rows: Sequence[Sequence[str | Chart]]
+    tones: Sequence[Tone | None] = ()
+    caption: str = ""
+    numeric: Sequence[int] = ()
 
 
 Block = Text | Callout | Stat | Table | Chart
@@ -77,34 +79,35 @@ class Section:
         return self
 
 
-_TEMPLATE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="generator" content="driftline {{ version }}">
-<title>{{ title }}</title>
-<style>
-body{font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111827;margin:0;background:#f9fafb}
-main{max-width:980px;margin:0 auto;padding:24px}
-header{border-bottom:1px solid #e5e7eb;margin-bottom:16px}
-h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px}
-.sub{color:#4b5563;margin:0 0 12px}
-section{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:4px 18px 14px;margin:14px 0}
-table{border-collapse:collapse;width:100%;margin:8px 0;font-size:13px}
-th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #f3f4f6;vertical-align:top}
-th{background:#f3f4f6;font-weight:600}
-tr.fail td{background:#fef2f2}tr.warn td{background:#fffbeb}tr.ok td{background:#f0fdf4}
-.callout{padding:8px 12px;border-radius:6px;margin:8px 0;border-left:4px solid}
-.callout.fail{background:#fef2f2;border-color:#dc2626}.callout.warn{background:#fffbeb;border-color:#f59e0b}
-.callout.ok{background:#f0fdf4;border-color:#16a34a}.callout.info{background:#eff6ff;border-color:#2563eb}
-.stats{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}
-.stat{border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px;min-width:150px;flex:1}
-.stat .v{font-size:22px;font-weight:600}.stat .l{color:#4b5563;font-size:12px}
-.stat.fail .v{color:#dc2626}.stat.warn .v{color:#b45309}.stat.ok .v{color:#15803d}
-.stat .n{color:#6b7280;font-size:12px}
-figure{margin:8px 0}figcaption{color:#4b5563;font-size:12px}
-svg.chart{width:100%;height:auto;max-width:760px}
-footer{color:#6b7280;font-size:12px;margin-top:24px}
-</style></head><body><main>
+_CSS = """
+.dl{font:14px/1.5 system-ui,-apple-system,"Segoe UI",sans-serif;color:#111827}
+.dl header{border-bottom:1px solid #e5e7eb;margin-bottom:16px}
+.dl h1{font-size:24px;margin:0 0 4px}.dl h2{font-size:18px;margin:28px 0 8px}
+.dl .sub{color:#4b5563;margin:0 0 12px}
+.dl section{background:#fff;border:1px solid #e5e7eb;border-radius:8px;padding:4px 18px 14px;margin:14px 0}
+.dl table{border-collapse:collapse;width:100%;margin:8px 0;font-size:13px}
+.dl caption{text-align:left;color:#4b5563;font-size:12px;padding:2px 0}
+.dl th,.dl td{text-align:left;padding:4px 8px;border-bottom:1px solid #f3f4f6;vertical-align:top}
+.dl th{background:#f3f4f6;font-weight:600}
+.dl td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+.dl tr.fail td{background:#fef2f2}.dl tr.warn td{background:#fffbeb}.dl tr.ok td{background:#f0fdf4}
+.dl tr.fail td:first-child{box-shadow:inset 4px 0 #dc2626}.dl tr.warn td:first-child{box-shadow:inset 4px 0 #f59e0b}
+.dl tr.ok td:first-child{box-shadow:inset 4px 0 #16a34a}
+.dl .callout{padding:8px 12px;border-radius:6px;margin:8px 0;border-left:4px solid}
+.dl .callout.fail{background:#fef2f2;border-color:#dc2626}.dl .callout.warn{background:#fffbeb;border-color:#f59e0b}
+.dl .callout.ok{background:#f0fdf4;border-color:#16a34a}.dl .callout.info{background:#eff6ff;border-color:#2563eb}
+.dl .stats{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}
+.dl .stat{border:1px solid #e5e7eb;border-radius:8px;padding:8px 12px;min-width:150px;flex:1}
+.dl .stat .v{font-size:22px;font-weight:600}.dl .stat .l{color:#4b5563;font-size:12px}
+.dl .stat.fail{border-color:#fca5a5}.dl .stat.warn{border-color:#fcd34d}.dl .stat.ok{border-color:#86efac}
+.dl .stat.fail .v{color:#dc2626}.dl .stat.warn .v{color:#b45309}.dl .stat.ok .v{color:#15803d}
+.dl .stat .n{color:#6b7280;font-size:12px}
+.dl figure{margin:8px 0}.dl figcaption{color:#4b5563;font-size:12px}
+.dl svg.chart{width:100%;height:auto;max-width:760px}.dl svg.mini{display:block}
+.dl footer{color:#6b7280;font-size:12px;margin-top:24px}
+"""
+
+_BODY = """<div class="dl{% if fragment %} dl-fragment{% endif %}">
 <header><h1>{{ title }}</h1>{% if subtitle %}<p class="sub">{{ subtitle }}</p>{% endif %}</header>
 {% for s in sections %}<section><h2>{{ s.title }}</h2>
 {% set ns = namespace(open=false) %}
@@ -116,19 +119,37 @@ footer{color:#6b7280;font-size:12px;margin-top:24px}
 {% elif b.__class__.__name__ == 'Callout' %}<div class="callout {{ b.tone }}">{{ b.text }}</div>
 {% elif b.__class__.__name__ == 'Table' %}<table>{% if b.caption %}<caption>{{ b.caption }}</caption>{% endif %}
 <thead><tr>{% for h in b.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead><tbody>
-{% for row in b.rows %}<tr{% if b.tones and b.tones[loop.index0] %} class="{{ b.tones[loop.index0] }}"{% endif %}>{% for c in row %}<td>{{ c }}</td>{% endfor %}</tr>
+{% for row in b.rows %}<tr{% if b.tones and b.tones[loop.index0] %} class="{{ b.tones[loop.index0] }}"{% endif %}>{% for c in row %}{% if c.__class__.__name__ == 'Chart' %}<td>{{ svg(c.svg) }}</td>{% else %}<td{% if loop.index0 in b.numeric %} class="num"{% endif %}>{{ c }}</td>{% endif %}{% endfor %}</tr>
 {% endfor %}</tbody></table>
 {% elif b.__class__.__name__ == 'Chart' %}<figure>{{ svg(b.svg) }}{% if b.caption %}<figcaption>{{ b.caption }}</figcaption>{% endif %}</figure>
 {% endif %}{% endif %}
 {% endfor %}{% if ns.open %}</div>{% endif %}
 </section>
 {% endfor %}
-<footer>Generated by driftline {{ version }} on {{ generated }}. This file is self-contained and works offline.</footer>
+<footer>Generated by driftline {{ version }} on {{ generated }}.{% if not fragment %} This file is self-contained and works offline.{% endif %}</footer>
+</div>"""
+
+_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="driftline {{ version }}">
+<title>{{ title }}</title>
+<style>body{margin:0;background:#f9fafb}.dl{max-width:980px;margin:0 auto;padding:24px}
+{{ css }}</style></head><body><main>
+{% include "body" %}
 </main></body></html>
 """
 
-_ENV = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-_PAGE = _ENV.from_string(_TEMPLATE)
+_FRAGMENT = """<style>.dl-fragment{max-width:980px}.dl-fragment section{padding:2px 14px 10px}
+{{ css }}</style>
+{% include "body" %}
+"""
+
+_ENV = jinja2.Environment(
+    loader=jinja2.DictLoader({"body": _BODY, "page": _TEMPLATE, "fragment": _FRAGMENT}),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
 @dataclass
@@ -153,16 +174,26 @@ class Report:
         self.sections.append(new)
         return new
 
-    def to_html(self) -> str:
-        """Render the report as one HTML page with inline CSS and SVG (no scripts, no links)."""
-        return _PAGE.render(
+    def to_html(self, *, fragment: bool = False) -> str:
+        """Render the report as one HTML page with inline CSS and SVG (no scripts, no links).
+
+        ``fragment=True`` gives a ``<div>`` with its own scoped styles instead of a whole
+        page, for embedding (a Jupyter notebook shows it through ``_repr_html_``).
+        """
+        return _ENV.get_template("fragment" if fragment else "page").render(
             title=self.title,
             subtitle=self.subtitle,
             sections=self.sections,
             version=__version__,
             generated=_dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             svg=Markup,
+            css=Markup(_CSS),
+            fragment=fragment,
         )
+
+    def _repr_html_(self) -> str:
+        """Jupyter's rich display: the report as a self-contained fragment (no scripts)."""
+        return self.to_html(fragment=True)
 
     def to_markdown(self) -> str:
         """Render the report as Markdown (charts are left out; their captions stay)."""
@@ -188,7 +219,9 @@ class Report:
         return target
 
 
-def _cell(text: str) -> str:
+def _cell(text: str | Chart) -> str:
+    if isinstance(text, Chart):
+        text = text.caption
     return text.replace("|", "\\|").replace("\n", " ")
 
 

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from driftline._config import Settings, load_settings
 from driftline._version import __version__
 from driftline.server._auth import RateLimiter, TokenCache
+from driftline.server._docs import install_docs
 from driftline.server._errors import ApiError, error_body, install_error_handlers
 from driftline.server._ingestor import DirectIngestor
 from driftline.server._json import JSONResponse, dumps
@@ -203,7 +204,7 @@ def create_app(
         lifespan=lifespan,
         default_response_class=JSONResponse,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from the package by install_docs (works offline)
         redoc_url=None,
     )
     app.state.driftline = state
@@ -236,4 +237,5 @@ def create_app(
         if isinstance(route, APIRoute):
             route.operation_id = route.name
     install_openapi(app)
+    install_docs(app)
     return app

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from driftline.gate._registry import CheckOutcome, CheckSpec, register_check
+from driftline.report import format_count, format_percent
 
 if TYPE_CHECKING:
     from driftline.gate._context import GateContext
@@ -39,7 +40,9 @@ class DataContractCheck(CheckSpec):
     allowed values are compared on the distinct raw values (as strings).
 
     >>> DataContractCheck(columns={"age": {"min": 0}}).label
-    'data contract (1 columns)'
+    'data contract (1 column)'
+    >>> DataContractCheck(max_missing_rate=0.05).label
+    'data contract (missing rate <= 5% in every feature)'
     """
 
     kind: Literal["data_contract"] = "data_contract"
@@ -47,7 +50,12 @@ class DataContractCheck(CheckSpec):
     max_missing_rate: float | None = Field(default=None, ge=0.0, le=1.0)
 
     def describe(self) -> str:
-        return f"data contract ({len(self.columns)} columns)"
+        checked = [format_count(len(self.columns), "column")] if self.columns else []
+        if self.max_missing_rate is not None:
+            checked.append(
+                f"missing rate <= {format_percent(self.max_missing_rate)} in every feature"
+            )
+        return f"data contract ({'; '.join(checked) or 'nothing to check'})"
 
     def evaluate(self, ctx: GateContext) -> CheckOutcome:
         from driftline.profiles import profile
@@ -91,11 +99,18 @@ class DataContractCheck(CheckSpec):
                 if col not in self.columns and prof[col].missing_rate > limit
             )
         ok = not problems
-        reason = "all columns meet the contract" if ok else "; ".join(problems[:5])
+        reason = (
+            f"{_checked(self, names)}: all meet the contract" if ok else "; ".join(problems[:5])
+        )
         if len(problems) > 5:
             reason += f"; and {len(problems) - 5} more"
         return CheckOutcome(ok, float(len(problems)), 0.0, "<=", reason,
                             details={"violations": problems})  # fmt: skip
+
+
+def _checked(check: DataContractCheck, names: list[str]) -> str:
+    """What the contract checked, in words (never an empty "0 columns")."""
+    return f"{format_count(len(set(names) | set(check.columns)), 'column')} checked"
 
 
 @register_check("drift")
@@ -104,7 +119,7 @@ class DriftCheck(CheckSpec):
     (:class:`driftline.drift.DriftDetector`: FDR-controlled test and effect size per column).
 
     >>> DriftCheck(max_drifted_columns=1).label
-    'drift train -> eval: at most 1 drifted columns'
+    'drift train -> eval: at most 1 drifted column'
     """
 
     kind: Literal["drift"] = "drift"
@@ -113,7 +128,8 @@ class DriftCheck(CheckSpec):
     columns: tuple[str, ...] | None = None
 
     def describe(self) -> str:
-        return f"drift train -> eval: at most {self.max_drifted_columns} drifted columns"
+        n = self.max_drifted_columns
+        return f"drift train -> eval: at most {format_count(n, 'drifted column')}"
 
     def evaluate(self, ctx: GateContext) -> CheckOutcome:
         from driftline.drift import DriftDetector
@@ -125,7 +141,7 @@ class DriftCheck(CheckSpec):
         drifted = rep.drifted_columns
         ok = len(drifted) <= self.max_drifted_columns
         what = ", ".join(f"{c} ({rep.columns[c].explanation})" for c in drifted[:5])
-        reason = f"{len(drifted)} of {len(rep.columns)} columns drifted" + (
+        reason = f"{len(drifted)} of {format_count(len(rep.columns), 'column')} drifted" + (
             f": {what}" if drifted else ""
         )
         return CheckOutcome(ok, float(len(drifted)), float(self.max_drifted_columns), "<=",
