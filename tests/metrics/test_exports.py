@@ -10,7 +10,7 @@ PUBLIC = {
     "SliceReport", "SliceResult", "accuracy", "average_precision", "brier_decomposition",
     "brier_score", "compare_metric", "confusion_matrix", "evaluate",
     "expected_calibration_error", "f1", "fairness_report", "find_worst_slices", "get_metric",
-    "log_loss", "mae", "mape", "maximum_calibration_error", "pinball_loss", "precision", "r2",
+    "log_loss", "mae", "mape", "match_class_columns", "maximum_calibration_error", "pinball_loss", "precision", "r2",
     "recall", "reliability_curve", "rmse", "roc_auc", "segment_metrics", "specificity",
 }  # fmt: skip
 

@@ -33,6 +33,7 @@ from driftline.metrics._classification import (
     recall,
     specificity,
 )
+from driftline.metrics._columns import match_class_columns
 from driftline.metrics._compare import compare_metric
 from driftline.metrics._evaluate import EvaluationReport, evaluate
 from driftline.metrics._fairness import FairnessReport, fairness_report
@@ -77,6 +78,7 @@ __all__ = [
     "log_loss",
     "mae",
     "mape",
+    "match_class_columns",
     "maximum_calibration_error",
     "pinball_loss",
     "precision",

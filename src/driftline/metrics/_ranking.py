@@ -169,9 +169,7 @@ def _ovr_columns(
     return onehot, prob
 
 
-def ovr_influence(
-    onehot: FloatArray, comps: list[AUCComponents], coef: FloatArray
-) -> FloatArray:
+def ovr_influence(onehot: FloatArray, comps: list[AUCComponents], coef: FloatArray) -> FloatArray:
     """Each row's DeLong contribution to ``sum_j coef[j] * AUC_j`` (one-vs-rest, unweighted).
 
     The per-class AUCs share rows; summing a row's contributions over classes accounts

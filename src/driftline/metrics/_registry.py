@@ -41,14 +41,26 @@ from driftline.metrics._regression import mae, mape, r2, rmse
 from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import FloatArray
 
-__all__ = ["METRICS", "TASKS", "Comparison", "MetricSpec", "Task", "get_metric", "metric_names"]
+__all__ = [
+    "METRICS",
+    "TASKS",
+    "Comparison",
+    "MetricSpec",
+    "SliceTest",
+    "Task",
+    "get_metric",
+    "metric_names",
+]
 
 Task: TypeAlias = Literal["binary", "multiclass", "regression"]
 #: The tasks a metric can apply to.
 TASKS: tuple[Task, ...] = ("binary", "multiclass", "regression")
 #: How :func:`~driftline.metrics.compare_metric` compares two models on the same rows.
 Comparison: TypeAlias = Literal["delong", "confusion", "loss", "bootstrap"]
+#: How a slice is tested against the rest of the rows (:func:`find_worst_slices`).
+SliceTest: TypeAlias = Literal["proportion", "confusion", "delong", "loss"]
 RowLoss: TypeAlias = Callable[[FloatArray, FloatArray], FloatArray]
+_PROPORTIONS = frozenset({"accuracy", "precision", "recall", "specificity"})
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,27 @@ class MetricSpec:
         """True when the metric takes hard predictions rather than scores."""
         return not self.needs_scores
 
+    @property
+    def comparable(self) -> bool:
+        """Whether :func:`~driftline.metrics.compare_metric` can compare two models on it."""
+        return self.comparison is not None
+
+    @property
+    def slice_test(self) -> SliceTest | None:
+        """How a slice is tested against the rest for this metric (``None``: not supported).
+
+        Proportions (accuracy, precision, recall, specificity): two-proportion z-test; other
+        confusion metrics of one class (F1): bootstrap of the two confusion matrices;
+        binary ROC AUC: DeLong; a mean of per-row losses: Welch t-test.
+        """
+        if self.confusion is not None and self.confusion[1] in ("binary", "micro"):
+            return "proportion" if self.confusion[0] in _PROPORTIONS else "confusion"
+        if self.comparison == "delong" and "binary" in self.tasks:
+            return "delong"
+        if self.row_loss is not None and self.tasks & {"binary", "regression"}:
+            return "loss"
+        return None
+
     def accepts(self, option: str) -> bool:
         """Whether ``function`` takes the keyword ``option`` (e.g. ``labels``, ``n_bins``)."""
         return option in self._parameters
@@ -121,6 +154,7 @@ class MetricSpec:
             "estimable": self.estimable,
             "probabilities": self.probabilities,
             "comparison": self.comparison,
+            "slice_test": self.slice_test,
             "description": self.description,
         }
 
@@ -250,6 +284,7 @@ def metric_names(
     task: str | None = None,
     estimable: bool | None = None,
     comparable: bool | None = None,
+    sliceable: bool | None = None,
     scores: bool | None = None,
 ) -> tuple[str, ...]:
     """Registered names, in order, filtered by task, estimability, comparability, input.
@@ -262,7 +297,8 @@ def metric_names(
         for s in _REGISTRY.values()
         if (task is None or task in s.tasks)
         and (estimable is None or s.estimable == estimable)
-        and (comparable is None or (s.comparison is not None) == comparable)
+        and (comparable is None or s.comparable == comparable)
+        and (sliceable is None or (s.slice_test is not None) == sliceable)
         and (scores is None or s.needs_scores == scores)
     )
 

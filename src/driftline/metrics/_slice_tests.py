@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -14,7 +14,7 @@ from driftline.metrics._bootstrap import bootstrap_confusion_matrices
 from driftline.metrics._confusion import confusion_counts, metric_from_confusion
 from driftline.metrics._intervals import percentile_interval
 from driftline.metrics._ranking import delong_covariance
-from driftline.metrics._registry import METRICS, MetricSpec, get_metric
+from driftline.metrics._registry import MetricSpec, get_metric, metric_names
 from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import (
     FloatArray,
@@ -24,33 +24,14 @@ from driftline.metrics._validation import (
     check_lengths,
 )
 
-SliceMethod = Literal["proportion", "confusion", "delong", "loss"]
-_PROPORTIONS = frozenset({"accuracy", "precision", "recall", "specificity"})
-
-
-def slice_method(spec: MetricSpec) -> SliceMethod | None:
-    """How a slice is tested against the rest for this metric; ``None``: not supported.
-
-    Proportions (accuracy, precision, recall, specificity): two-proportion z-test; other
-    confusion metrics of one class (F1): bootstrap of the two confusion matrices; binary
-    ROC AUC: DeLong; a mean of per-row losses (binary or regression): Welch t-test.
-    """
-    if spec.confusion is not None and spec.confusion[1] in ("binary", "micro"):
-        return "proportion" if spec.confusion[0] in _PROPORTIONS else "confusion"
-    if spec.comparison == "delong" and "binary" in spec.tasks:
-        return "delong"
-    if spec.row_loss is not None and spec.tasks & {"binary", "regression"}:
-        return "loss"
-    return None
-
 
 def slice_metric(metric: str) -> MetricSpec:
     """The registry entry of ``metric`` if slices can be tested on it."""
     spec = get_metric(metric)
-    if slice_method(spec) is None:
-        known = [n for n, s in METRICS.items() if slice_method(s) is not None]
+    if spec.slice_test is None:
         raise ParameterError(
-            f"Slices cannot be tested on {metric!r}; use one of {', '.join(known)}."
+            f"Slices cannot be tested on {metric!r}; use one of "
+            f"{', '.join(metric_names(sliceable=True))}."
         )
     return spec
 
@@ -90,9 +71,7 @@ def prepare_inputs(
         check_lengths(y_true=yf, y_pred=pf)
         return SliceInputs(metric, yf, pf, None)
     score = (
-        None
-        if y_score is None
-        else as_float("y_score", y_score, probability=spec.probabilities)
+        None if y_score is None else as_float("y_score", y_score, probability=spec.probabilities)
     )
     if "multiclass" in spec.tasks and not spec.needs_scores and y_pred is not None:
         y_any = as_1d("y_true", y_true)
@@ -120,9 +99,7 @@ def compute(
     return spec.compute(d.y[mask], values[mask], confidence=conf, n_resamples=b, random_state=rng)
 
 
-def _proportion_parts(
-    d: SliceInputs, base: str
-) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _proportion_parts(d: SliceInputs, base: str) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """(relevant rows, success) for the proportion metrics."""
     pred = np.asarray(d.pred)
     if base == "accuracy":
@@ -140,7 +117,7 @@ def slice_test(
 ) -> tuple[MetricResult, MetricResult, float]:  # fmt: skip
     """Metric on the slice, on the rest, and the one-sided p-value of "slice is worse"."""
     spec = get_metric(d.metric)
-    how = slice_method(spec)
+    how = spec.slice_test
     rest = ~mask
     res_s = compute(d, mask, confidence, n_resamples, rng)
     res_r = compute(d, rest, confidence, n_resamples, rng)
