@@ -17,9 +17,9 @@ from driftline.estimate._common import build_estimate, chunk_data, reference_ban
 from driftline.estimate._data import ColumnSpec, get_array, is_frame
 from driftline.estimate._result import ChunkEstimate, EstimationResult
 from driftline.estimate._validation import (
-    REGRESSION_METRICS,
     check_chunking,
     check_metrics,
+    estimable_metrics,
     check_open_unit,
     check_positive_int,
 )
@@ -74,7 +74,7 @@ class DLE:
     def __init__(
         self,
         *,
-        metrics: Sequence[str] = REGRESSION_METRICS,
+        metrics: Sequence[str] | None = None,
         chunk_size: int | None = None,
         chunk_number: int | None = None,
         chunk_period: str | None = None,
@@ -84,7 +84,7 @@ class DLE:
         random_state: int = 0,
         n_threads: int | None = 1,
     ) -> None:
-        self.metrics = check_metrics(metrics, REGRESSION_METRICS)
+        self.metrics = check_metrics(metrics, estimable_metrics("regression"), owner="DLE")
         check_chunking(chunk_size, chunk_number, chunk_period, timestamp_column)
         self.chunk_size = chunk_size
         self.chunk_number = chunk_number
