@@ -491,7 +491,12 @@ def gate(story: Story, reference: pd.DataFrame, production: pd.DataFrame, target
             story.say("gate", f"{check.name}: {check.reason}", "warn")
 
 
-_STATUS_TONES: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail"}
+_STATUS_TONES: dict[str, Tone] = {
+    "pass": "ok",
+    "warn": "warn",
+    "fail": "fail",
+    "not_evaluated": "warn",
+}
 
 
 def _observed(value: object) -> str:
