@@ -198,3 +198,27 @@ def test_gate_and_evaluate_cli_multiclass(wine: dict[str, Any], tmp_path: Path,
     report = json.loads(gate.stdout)
     assert [c["status"] for c in report["checks"]] == ["pass", "not_evaluated"]
     assert report["verdict"] == "warn"
+
+
+@pytest.mark.parametrize("zipmap", [True, False])
+def test_gate_multiclass_with_onnx_and_skops(wine: dict[str, Any], tmp_path: Path,
+                                             zipmap: bool) -> None:  # fmt: skip
+    """ONNX ZipMap outputs carry the class labels; a plain tensor is in sorted class order."""
+    pytest.importorskip("onnxruntime")
+    import skops.io as sio
+    from skl2onnx import to_onnx
+
+    x = wine["data"].drop(columns="cultivar")
+    onx = to_onnx(wine["good"], x.to_numpy(np.float32)[:1], options={"zipmap": zipmap})
+    path = tmp_path / "m.onnx"
+    path.write_bytes(onx.SerializeToString())
+    sk_path = tmp_path / "m.skops"
+    sio.dump(wine["good"], sk_path)
+    policy = {"task": "multiclass", "target": "cultivar", "checks": [
+        "accuracy >= 0.5", "log_loss <= 1.0", "roc_auc_ovr_macro >= 0.5"]}  # fmt: skip
+    want = [c.observed for c in run(policy, candidate=wine["good"], data=wine["data"]).checks]
+    for candidate in (str(path), str(sk_path)):
+        rep = run(policy, candidate=candidate, data=wine["data"],
+                  trusted_types=sio.get_untrusted_types(file=str(sk_path)))  # fmt: skip
+        assert rep.inputs["classes"] == wine["classes"]
+        assert [c.observed for c in rep.checks] == pytest.approx(want, abs=1e-5)  # float32
