@@ -178,9 +178,7 @@ _KNOWN: set[tuple[str, str]] = {
     ("gate/_run.py", "driftline.profiles._input"),
     ("monitor/_ingest_profile.py", "driftline.store._bulk"),
     ("monitor/_monitor.py", "driftline.store._types"),
-    ("quickstart/_steps.py", "driftline.report._document"),
     ("quickstart/_steps.py", "driftline.drift._detector"),
-    ("quickstart/_story.py", "driftline.report._document"),
     ("server/_routes_models.py", "driftline.store._validate"),
 }
 

@@ -20,9 +20,9 @@ from driftline.estimate._binary import (
     expected_auc,
     midranks,
 )
-from driftline.estimate._validation import BINARY_METRICS
+from driftline.estimate._validation import estimable_metrics
 
-ALL = tuple(BINARY_METRICS)
+ALL = estimable_metrics("binary")
 
 
 @given(arrays(np.float64, st.integers(1, 60), elements=st.sampled_from([0.1, 0.2, 0.5, 0.7, 0.9])))

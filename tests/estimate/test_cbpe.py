@@ -171,8 +171,10 @@ def test_period_chunking_and_result_views() -> None:
 
 
 def test_parameters_are_validated_with_named_messages() -> None:
-    with pytest.raises(ParameterError, match="'metrics'"):
+    with pytest.raises(ParameterError, match=r"'metrics'.*did you mean 'roc_auc'"):
         CBPE(metrics=("auc",))
+    with pytest.raises(ParameterError, match="the metrics it can estimate"):
+        CBPE(metrics=("log_loss",))
     with pytest.raises(ParameterError, match="'problem'"):
         CBPE(problem="ternary")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="at most one"):

@@ -165,7 +165,7 @@ def test_short_forms_expand_to_metric_and_champion_checks() -> None:
         ("roc_auc > 0.8", "line 3, checks[1]: cannot read 'roc_auc > 0.8'"),
         ("f1 <= champion + 0.01", "line 3, checks[1]: cannot read"),  # wrong direction
         ('{expr: "f1 >= champion - x"}', "line 3, checks[1].expr: cannot read"),
-        ("aucc >= 0.8", "line 3, checks[1].metric: Input should be 'roc_auc'"),
+        ("aucc >= 0.8", "line 3, checks[1].metric: Unknown metric 'aucc'; did you mean 'roc_auc'?"),
     ],
 )
 def test_short_form_errors(item: str, where: str) -> None:

@@ -69,7 +69,7 @@ def test_verdict_and_statuses(report: GateReport) -> None:
     assert [c.status for c in report.checks] == ["pass", "warn", "pass"]
     assert report.verdict == "warn"
     assert report.passed
-    assert report.counts == {"pass": 2, "warn": 1, "fail": 0}
+    assert report.counts == {"pass": 2, "warn": 1, "fail": 0, "not_evaluated": 0}
 
 
 def test_digests_are_file_sha256_and_stable(report: GateReport, files: dict[str, Path],

@@ -8,12 +8,12 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
 from driftline.metrics import (
-    assign_bins,
     brier_decomposition,
     expected_calibration_error,
     maximum_calibration_error,
     reliability_curve,
 )
+from driftline.metrics._calibration import assign_bins
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_multiclass_top_label() -> None:
 
 
 def test_binned_clt_bootstrap_matches_exact_row_bootstrap() -> None:
-    from driftline.metrics import bootstrap_sums
+    from driftline.metrics._bootstrap import bootstrap_sums
     from driftline.metrics._calibration import _bin_terms, _ece, _mce
 
     rng = np.random.default_rng(4)

@@ -103,5 +103,7 @@ def test_multiclass_labels_and_weights(two_models) -> None:  # type: ignore[no-u
 
 
 def test_bad_metric() -> None:
-    with pytest.raises(ParameterError, match="'metric'"):
-        compare_metric([0, 1], [0.1, 0.9], [0.2, 0.8], metric="auc")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="Unknown metric 'auc'; did you mean 'roc_auc'"):
+        compare_metric([0, 1], [0.1, 0.9], [0.2, 0.8], metric="auc")
+    with pytest.raises(ParameterError, match="no paired method for 'r2'; comparable metrics: "):
+        compare_metric([0.0, 1.0], [0.1, 0.9], [0.2, 0.8], metric="r2")

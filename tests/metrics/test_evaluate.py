@@ -81,7 +81,10 @@ def test_errors() -> None:
 def test_undefined_metrics_become_notes_and_pos_label() -> None:
     y = np.array(["yes", "yes", "yes", "yes"])
     rep = evaluate(y, [0.9, 0.8, 0.3, 0.6], task="binary", pos_label="yes", random_state=0)
-    assert "roc_auc" not in rep.metrics
+    assert not rep["roc_auc"].defined
+    assert rep["roc_auc"].method == "undefined"
+    assert "both classes" in str(rep["roc_auc"].reason)
+    assert rep.to_dict()["metrics"]["roc_auc"]["value"] is None
     assert any(n.startswith("roc_auc:") for n in rep.notes)
     assert rep["recall"].value == 0.75
     with pytest.raises(DataError, match="pos_label"):

@@ -9,15 +9,13 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from driftline.exceptions import DataError
-from driftline.metrics import (
-    bca_interval,
+from driftline.metrics._bootstrap import (
     bootstrap_confusion_matrices,
     bootstrap_sums,
-    metric_from_confusion,
-    percentile_interval,
     resample_count_blocks,
-    wilson_interval,
 )
+from driftline.metrics._confusion import metric_from_confusion
+from driftline.metrics._intervals import bca_interval, percentile_interval, wilson_interval
 
 
 @pytest.mark.parametrize(("k", "n"), [(0, 10), (3, 10), (10, 10), (517, 1000), (1, 3)])

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from driftline.exceptions import InsufficientDataError, ParameterError
-from driftline.metrics import auc_components, average_precision, delong_covariance, roc_auc
+from driftline.metrics import average_precision, roc_auc
+from driftline.metrics._ranking import auc_components, delong_covariance
 
 
 def slow_delong(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -108,8 +108,10 @@ def test_segment_metrics_multi_column_and_undefined() -> None:
 
 def test_parameter_errors() -> None:
     df, y, pred, _ = _frame(6, n=200)
-    with pytest.raises(ParameterError, match="'metric'"):
-        find_worst_slices(df, y, y_pred=pred, metric="auc")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="Unknown metric 'auc'; did you mean 'roc_auc'"):
+        find_worst_slices(df, y, y_pred=pred, metric="auc")
+    with pytest.raises(ParameterError, match="Slices cannot be tested on 'r2'; use one of "):
+        find_worst_slices(df, y, y_pred=pred, metric="r2")
     with pytest.raises(ParameterError, match="'min_support'"):
         find_worst_slices(df, y, y_pred=pred, min_support=0)
     with pytest.raises(ParameterError, match="needs 'y_score'"):

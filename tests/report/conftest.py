@@ -90,8 +90,7 @@ def credit() -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def evaluation_page() -> Report:
-    from driftline.metrics import evaluate, find_worst_slices
-    from driftline.report import evaluation_report
+    from driftline.metrics import evaluate, evaluation_report, find_worst_slices
 
     data = cancer_scores()
     y, s = data["target"].to_numpy(), data["score"].to_numpy()

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any, Final, Literal, TypeAlias
 
 from driftline.alerts._spec import (
-    LOWER_IS_BETTER,
     DataQualityConfig,
     DriftConfig,
     EstimatedMetricConfig,
@@ -24,6 +23,7 @@ from driftline.alerts._spec import (
     RuleSpec,
     StoredRule,
     VolumeDropConfig,
+    lower_is_better,
 )
 
 __all__ = ["Evaluation", "EvaluationContext", "Firing", "Severity", "check_rule", "evaluate"]
@@ -230,7 +230,7 @@ def _estimated(cfg: EstimatedMetricConfig, results: Mapping[str, Any], where: st
     value = _number(metric.get("value"))
     if value is None:
         return "unknown", f"the estimated {cfg.metric} is not a number", "", "warning", {}
-    lower_better = cfg.metric in LOWER_IS_BETTER
+    lower_better = lower_is_better(cfg.metric)
     band_lower, band_upper = _number(metric.get("band_lower")), _number(metric.get("band_upper"))
     side = "above" if lower_better else "below"
     decided = False

@@ -29,15 +29,13 @@ from pydantic import (
 from driftline.alerts._registry import ChannelSpec, parse_channel
 from driftline.alerts._resolve import resolve_channels
 from driftline.exceptions import ParameterError
+from driftline.metrics import METRICS
 
 if TYPE_CHECKING:
     from driftline.store import AlertRule
 
 __all__ = [
-    "ESTIMATED_METRICS",
     "KINDS",
-    "LOWER_IS_BETTER",
-    "REALIZED_METRICS",
     "Channel",
     "DataQualityConfig",
     "DriftConfig",
@@ -55,20 +53,19 @@ Kind: TypeAlias = Literal[
 ]
 #: The rule kinds, in the order of the contract.
 KINDS: Final = ("drift", "estimated_metric", "realized_metric", "data_quality", "volume_drop")
-#: Metrics the monitor estimates before labels arrive (CBPE for classification, DLE for regression).
-ESTIMATED_METRICS: Final = (
-    "roc_auc", "f1", "precision", "recall", "accuracy", "specificity", "mae", "rmse", "mape",
-)  # fmt: skip
-#: Metrics a realized-performance rule may name (the ``driftline.metrics`` names).
-REALIZED_METRICS: Final = (
-    *ESTIMATED_METRICS, "average_precision", "log_loss", "brier", "ece_quantile", "r2",
-    "roc_auc_ovr_macro", "ece_top_label", "precision_macro", "precision_weighted",
-    "recall_macro", "recall_weighted", "f1_macro", "f1_weighted",
-)  # fmt: skip
-#: Metrics for which a lower value is better: their "bad" side is above the band.
-LOWER_IS_BETTER: Final = frozenset(
-    {"mae", "rmse", "mape", "log_loss", "brier", "ece_quantile", "ece_top_label"}
-)
+
+
+def _estimated() -> tuple[str, ...]:
+    """Metrics the monitor estimates before labels arrive: the registry's estimable ones."""
+    return tuple(n for n, s in METRICS.items() if s.estimable)
+
+
+def lower_is_better(metric: str) -> bool:
+    """Whether a lower value of ``metric`` is better (from the metric registry)."""
+    spec = METRICS.get(metric)
+    return spec is not None and not spec.greater_is_better
+
+
 _MAX_CHANNELS = 10
 
 
@@ -128,8 +125,8 @@ class EstimatedMetricConfig(_Strict):
     @field_validator("metric")
     @classmethod
     def _metric(cls, value: str) -> str:
-        if value not in ESTIMATED_METRICS:
-            raise ValueError(f"'metric' must be one of {list(ESTIMATED_METRICS)}; got {value!r}")
+        if value not in _estimated():
+            raise ValueError(f"'metric' must be one of {list(_estimated())}; got {value!r}")
         return value
 
     @field_validator("threshold")
@@ -159,8 +156,8 @@ class RealizedMetricConfig(_Strict):
     @field_validator("metric")
     @classmethod
     def _metric(cls, value: str) -> str:
-        if value not in REALIZED_METRICS:
-            raise ValueError(f"'metric' must be one of {list(REALIZED_METRICS)}; got {value!r}")
+        if value not in METRICS:
+            raise ValueError(f"'metric' must be one of {list(METRICS)}; got {value!r}")
         return value
 
     @field_validator("threshold")

@@ -19,7 +19,9 @@ def estimate(
     score: Annotated[
         list[str],
         typer.Option(
-            "--score", help="Score column; several (one per class, in class order) = multiclass."
+            "--score",
+            help="Score column; several = multiclass: one per class, named after its class "
+            "(a,b,c or proba_a,proba_b,...; matched by name, any order) or class=column pairs.",
         ),
     ],
     target: Annotated[str, typer.Option("--target", help="Label column of the reference.")],
@@ -41,20 +43,23 @@ def estimate(
     Exit 1 if an estimate leaves the reference band or an assumption is violated.
     If CURRENT has the target column, realized values are compared with the estimates.
     """
+    from driftline.cli._evaluate_cmd import score_columns
     from driftline.estimate import CBPE
     from driftline.profiles._input import to_typed_table
 
-    scores = split_columns(score) or []
+    scores = score_columns(score) or []
+    multiclass = isinstance(scores, dict) or len(scores) > 1
+    one = scores[0] if isinstance(scores, list) and scores else ""
     ref = to_typed_table(existing_path(reference, what="reference")).to_pandas()
     cur = to_typed_table(existing_path(current, what="current")).to_pandas()
     cbpe = CBPE(
-        problem="multiclass" if len(scores) > 1 else "binary",
+        problem="multiclass" if multiclass else "binary",
         chunk_size=chunk_size,
         chunk_number=None if chunk_size else 10,
     )
     cbpe.fit(
         ref,
-        y_score=scores if len(scores) > 1 else scores[0],
+        y_score=scores if multiclass else one,
         y_true=target,
         y_pred=pred,
         features=split_columns(features),

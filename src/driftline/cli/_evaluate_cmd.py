@@ -32,6 +32,36 @@ def _numeric(values: np.ndarray | None, name: str | None) -> np.ndarray | None:
         ) from exc
 
 
+def score_columns(values: list[str] | None) -> list[str] | dict[str, str] | None:
+    """``--score a,b,c`` (columns named after the classes) or ``--score a=pa,b=pb`` (class
+    to column); ``None`` when absent."""
+    names = split_columns(values)
+    if not names:
+        return None
+    pairs = [n.split("=", 1) for n in names]
+    if all(len(p) == 2 for p in pairs):
+        return {cls.strip(): col.strip() for cls, col in pairs}
+    if any(len(p) == 2 for p in pairs):
+        raise typer.BadParameter(
+            "give either column names (--score a,b,c) or class=column pairs "
+            "(--score a=pa,b=pb,c=pc), not both",
+            param_hint="--score",
+        )
+    return names
+
+
+def _class_scores(
+    table: Any, spec: list[str] | dict[str, str], y_true: np.ndarray
+) -> tuple[np.ndarray, list[Any]]:
+    """``(n, K)`` probabilities from per-class columns matched to the classes by name."""
+    from driftline.metrics import match_class_columns
+
+    classes = np.unique(y_true).tolist()
+    mapping = match_class_columns(spec, classes, extra=True)
+    cols = [np.asarray(_numeric(_required(table, c, "score"), c)) for c in mapping.values()]
+    return np.column_stack(cols).astype(np.float64), list(mapping)
+
+
 def _required(table: Any, name: str, role: str) -> np.ndarray:
     if name not in table.column_names:
         raise SchemaMismatchError(
@@ -44,7 +74,12 @@ def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled predictions: a Parquet or CSV file.")],
     target: Annotated[str, typer.Option("--target", help="Column with the true labels.")],
     score: Annotated[
-        str | None, typer.Option("--score", help="Column with scores or probabilities.")
+        list[str] | None,
+        typer.Option(
+            "--score",
+            help="Column with scores or probabilities. Multiclass: one column per class, "
+            "named after its class (a,b,c or proba_a,proba_b,...) or as class=column pairs.",
+        ),
     ] = None,
     pred: Annotated[
         str | None, typer.Option("--pred", help="Column with predicted labels or values.")
@@ -68,9 +103,8 @@ def evaluate(
 ) -> None:
     """Evaluate predictions in DATA with confidence intervals; --slices finds the worst slices."""
     from driftline.metrics import evaluate as run_evaluation
-    from driftline.metrics import find_worst_slices
+    from driftline.metrics import evaluation_report, find_worst_slices
     from driftline.profiles._input import to_typed_table
-    from driftline.report import evaluation_report
 
     if task not in ("binary", "multiclass", "regression"):
         raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
@@ -78,7 +112,18 @@ def evaluate(
         raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
     table = to_typed_table(existing_path(data, what="data"))
     y_true = _required(table, target, "target")
-    y_score = _numeric(_column(table, score, "score"), score)
+    scores = score_columns(score)
+    labels: list[Any] | None = None
+    y_score: np.ndarray | None = None
+    if task == "multiclass" and scores is not None:
+        y_score, labels = _class_scores(table, scores, y_true)
+    elif scores is not None:
+        if isinstance(scores, dict) or len(scores) > 1:
+            raise typer.BadParameter(
+                f"task {task} takes one score column; per-class columns are for --task multiclass",
+                param_hint="--score",
+            )
+        y_score = _numeric(_column(table, scores[0], "score"), scores[0])
     y_pred = _column(table, pred, "prediction")
     positive: object = 1
     if pos_label is not None:
@@ -89,6 +134,7 @@ def evaluate(
         y_pred,
         task=task,  # type: ignore[arg-type]
         threshold=threshold,
+        labels=labels,
         pos_label=positive,
         confidence=confidence,
         random_state=0,

@@ -17,12 +17,13 @@ gate_app = typer.Typer(
     name="gate",
     help=(
         "Gate a candidate model against a policy (and the champion) before deployment.\n\n"
-        "Exit codes: 0 pass (warnings allowed), 1 a check failed, 2 usage or input error."
+        "Exit codes: 0 pass (warnings and checks not evaluated allowed), 1 a check failed "
+        "(or, with on_not_evaluated: fail, could not be evaluated), 2 usage or input error."
     ),
     no_args_is_help=True,
 )
 
-_STYLE = {"pass": "green", "warn": "yellow", "fail": "red"}
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "not_evaluated": "magenta"}
 
 
 @gate_app.command("run")
@@ -98,7 +99,8 @@ def run_command(
             thr = "-" if c.threshold is None else f"{c.direction} {c.threshold:.4g}"
             obs = "-" if c.observed is None else f"{c.observed:.4g}"
             table.add_row(
-                f"[{_STYLE[c.status]}]{c.status.upper()}[/]", c.name, obs, thr, c.interval,
+                f"[{_STYLE[c.status]}]{c.status.upper().replace('_', ' ')}[/]", c.name, obs, thr,
+                c.interval,
                 c.reason,
             )  # fmt: skip
         console.print(table)

@@ -32,13 +32,14 @@ from driftline.estimate._multiclass import (
 )
 from driftline.estimate._result import ChunkEstimate, EstimationResult
 from driftline.estimate._validation import (
-    BINARY_METRICS,
     check_choice,
     check_chunking,
     check_metrics,
     check_open_unit,
+    estimable_metrics,
 )
 from driftline.exceptions import DataError, NotFittedError, ParameterError
+from driftline.metrics import match_class_columns
 
 __all__ = ["CBPE"]
 
@@ -87,7 +88,7 @@ class CBPE:
     def __init__(
         self,
         *,
-        metrics: Sequence[str] = BINARY_METRICS,
+        metrics: Sequence[str] | None = None,
         problem: Literal["binary", "multiclass"] = "binary",
         calibration: Literal["auto", "isotonic", "none"] = "auto",
         chunk_size: int | None = None,
@@ -97,7 +98,7 @@ class CBPE:
         threshold: float = 0.5,
         confidence: float = 0.95,
     ) -> None:
-        self.metrics = check_metrics(metrics, BINARY_METRICS)
+        self.metrics = check_metrics(metrics, estimable_metrics("binary"))
         self.problem = check_choice("problem", problem, ("binary", "multiclass"))
         self.calibration = cast(
             Literal["auto", "isotonic", "none"],
@@ -116,8 +117,21 @@ class CBPE:
 
     # ----------------------------------------------------------------- inputs
     def _scores(self, data: object, spec: ScoreSpec) -> FloatArray:
+        if self.problem == "multiclass" and _names_columns(spec) and not isinstance(spec, str):
+            # Columns are matched to the classes by name, never taken by position.
+            mapping = match_class_columns(cast(Any, spec), self.classes_.tolist())
+            extra = [c for c in mapping if c not in set(self.classes_.tolist())]
+            if extra:
+                raise DataError(
+                    f"y_score names score columns for class(es) {extra} that the reference "
+                    f"labels do not hold (classes: {self.classes_.tolist()})."
+                )
+            spec = [mapping[c] for c in self.classes_.tolist()]
         if isinstance(spec, Mapping):
-            spec = [spec[c] for c in self.classes_]
+            raise ParameterError(
+                "y_score as a class -> column mapping is for problem='multiclass'; for "
+                "problem='binary' give the positive class's score column."
+            )
         scores = score_matrix(data, spec, "y_score")
         if self.problem == "binary" and scores.ndim != 1:
             if scores.ndim == 2 and scores.shape[1] == 2:
@@ -200,8 +214,12 @@ class CBPE:
         """Learn calibration, score range and alert bands from labelled reference data.
 
         ``y_score``/``y_true``/``y_pred`` are column names of ``reference`` (a pandas
-        or polars frame or pyarrow table) or arrays. For multiclass, ``y_score`` is
-        one column per class in sorted class order, or a mapping class → column.
+        or polars frame or pyarrow table) or arrays. For multiclass, ``y_score`` is a
+        mapping class → column, or one column per class **named after its class**
+        (``a``/``b``/``c`` or ``proba_a``/``proba_b``/``proba_c``, in any order; see
+        :func:`driftline.metrics.match_class_columns`): names that do not name the classes
+        are refused rather than taken by position. An ``(n, K)`` array is taken in sorted
+        class order.
         ``features`` (column names) enables the covariate out-of-range check.
         """
         labels = get_array(reference, y_true, "y_true")

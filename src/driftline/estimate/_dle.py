@@ -17,45 +17,49 @@ from driftline.estimate._common import build_estimate, chunk_data, reference_ban
 from driftline.estimate._data import ColumnSpec, get_array, is_frame
 from driftline.estimate._result import ChunkEstimate, EstimationResult
 from driftline.estimate._validation import (
-    REGRESSION_METRICS,
     check_chunking,
     check_metrics,
     check_open_unit,
     check_positive_int,
+    estimable_metrics,
 )
-from driftline.exceptions import DataError, InsufficientDataError, NotFittedError
+from driftline.exceptions import DataError, InsufficientDataError, NotFittedError, ParameterError
+from driftline.metrics import get_metric
 
 __all__ = ["DLE"]
 
 FloatArray = npt.NDArray[np.float64]
-#: Nuisance targets: absolute error, squared error, absolute percentage error.
-_TARGETS = ("abs", "sq", "ape")
 #: Categorical features with at most this many reference values use native categories.
 _MAX_NATIVE_CATEGORIES = 250
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def _errors(y: FloatArray, pred: FloatArray) -> dict[str, FloatArray]:
-    e = y - pred
-    return {"abs": np.abs(e), "sq": e * e, "ape": np.abs(e) / np.maximum(np.abs(y), _EPS)}
+def _row_losses(y: FloatArray, pred: FloatArray, metrics: Sequence[str]) -> dict[str, FloatArray]:
+    """Each metric's per-row loss (the registry's ``row_loss``): the nuisance targets."""
+    out = {}
+    for name in metrics:
+        row_loss = get_metric(name).row_loss
+        if row_loss is None:
+            raise ParameterError(f"DLE estimates means of per-row losses; {name!r} is not one.")
+        out[name] = row_loss(y, pred)
+    return out
 
 
 def _realized(y: FloatArray, pred: FloatArray, metrics: Sequence[str]) -> dict[str, float]:
-    err = _errors(y, pred)
-    out = {
-        "mae": float(err["abs"].mean()),
-        "rmse": float(np.sqrt(err["sq"].mean())),
-        "mape": float(err["ape"].mean()),
-    }
-    return {m: out[m] for m in metrics}
+    out = {}
+    for name, loss in _row_losses(y, pred, metrics).items():
+        mean = float(loss.mean())
+        out[name] = float(np.sqrt(mean)) if get_metric(name).root else mean
+    return out
 
 
 class DLE:
     """Estimate a regressor's MAE, RMSE and MAPE per chunk without labels, with bands.
 
     ``fit`` trains nuisance models (scikit-learn ``HistGradientBoostingRegressor``) on
-    reference features plus the model's prediction to predict each row's absolute,
-    squared and absolute-percentage error, with 2-fold cross-fitting; ``estimate``
+    reference features plus the model's prediction to predict each row's loss of each
+    metric (the metric registry's ``row_loss``: absolute, squared and absolute-percentage
+    error), with 2-fold cross-fitting; ``estimate``
     averages their predictions per chunk. Assumes the reference error structure
     still holds (no concept shift). ``n_threads`` caps the OpenMP threads of the
     nuisance models (default 1: on a busy machine OpenMP's spinning threads were
@@ -74,7 +78,7 @@ class DLE:
     def __init__(
         self,
         *,
-        metrics: Sequence[str] = REGRESSION_METRICS,
+        metrics: Sequence[str] | None = None,
         chunk_size: int | None = None,
         chunk_number: int | None = None,
         chunk_period: str | None = None,
@@ -84,7 +88,7 @@ class DLE:
         random_state: int = 0,
         n_threads: int | None = 1,
     ) -> None:
-        self.metrics = check_metrics(metrics, REGRESSION_METRICS)
+        self.metrics = check_metrics(metrics, estimable_metrics("regression"), owner="DLE")
         check_chunking(chunk_size, chunk_number, chunk_period, timestamp_column)
         self.chunk_size = chunk_size
         self.chunk_number = chunk_number
@@ -159,10 +163,10 @@ class DLE:
             for f in self.features_
         ] + [False]
         fold = np.random.default_rng(self.random_state).permutation(n) % 2 == 0
-        errors = _errors(y, pred)
+        errors = _row_losses(y, pred, self.metrics)
         self.models_: dict[str, list[HistGradientBoostingRegressor]] = {}
         self.variance_factor_: dict[str, float] = {}
-        for t in _TARGETS:
+        for t in self.metrics:
             oof = np.empty(n)
             models = []
             for train in (fold, ~fold):
@@ -212,17 +216,15 @@ class DLE:
             r = c.rows
             k = c.n_rows
             est: dict[str, tuple[float, float]] = {}
-            for metric, t in (("mae", "abs"), ("mape", "ape")):
-                h = hat[t][r]
-                est[metric] = (
-                    float(h.mean()),
-                    float(np.sqrt(self.variance_factor_[t] * np.einsum("i,i->", h, h)) / k),
-                )
-            h = hat["sq"][r]
-            mse = float(h.mean())
-            sd_mse = float(np.sqrt(self.variance_factor_["sq"] * np.einsum("i,i->", h, h)) / k)
-            rmse = float(np.sqrt(mse))
-            est["rmse"] = (rmse, sd_mse / (2.0 * rmse) if rmse > 0 else 0.0)
+            for metric in self.metrics:
+                h = hat[metric][r]
+                mean = float(h.mean())
+                sd = float(np.sqrt(self.variance_factor_[metric] * np.einsum("i,i->", h, h)) / k)
+                if get_metric(metric).root:  # RMSE = sqrt(MSE): delta method for the sd
+                    root = float(np.sqrt(mean))
+                    est[metric] = (root, sd / (2.0 * root) if root > 0 else 0.0)
+                else:
+                    est[metric] = (mean, sd)
             metrics = tuple(
                 build_estimate(
                     m,

@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from typing import Final
 
 from driftline.exceptions import ParameterError
 
 __all__ = [
-    "BINARY_METRICS",
-    "REGRESSION_METRICS",
     "check_choice",
     "check_chunking",
     "check_metrics",
     "check_open_unit",
     "check_positive_int",
+    "estimable_metrics",
 ]
 
-#: Classification metrics CBPE can estimate.
-BINARY_METRICS: Final = ("roc_auc", "f1", "precision", "recall", "accuracy", "specificity")
-#: Regression metrics DLE can estimate.
-REGRESSION_METRICS: Final = ("mae", "rmse", "mape")
+
+def estimable_metrics(task: str) -> tuple[str, ...]:
+    """The registry's metrics CBPE (``"binary"``) or DLE (``"regression"``) estimates, in
+    the registry's order (read at call time, so a registered metric is seen).
+
+    >>> estimable_metrics("regression")
+    ('mae', 'rmse', 'mape')
+    """
+    from driftline.metrics import METRICS
+
+    return tuple(n for n, s in METRICS.items() if s.estimable and task in s.tasks)
 
 
 def check_choice(name: str, value: object, allowed: Collection[str]) -> str:
@@ -33,16 +38,29 @@ def check_choice(name: str, value: object, allowed: Collection[str]) -> str:
     return value
 
 
-def check_metrics(value: Sequence[str] | str, allowed: Sequence[str]) -> tuple[str, ...]:
-    """Validate a non-empty sequence of metric names without duplicates."""
+def check_metrics(
+    value: Sequence[str] | str | None, allowed: Sequence[str], *, owner: str = "CBPE"
+) -> tuple[str, ...]:
+    """Validate a non-empty sequence of distinct metric names among ``allowed``
+    (``None``: all of them); an unknown name gets the registry's did-you-mean."""
+    from driftline.metrics import get_metric
+
+    if value is None:
+        return tuple(allowed)
     if isinstance(value, str):
         value = (value,)
     metrics = tuple(value)
+    for name in metrics:
+        try:
+            get_metric(name)
+        except ParameterError as exc:
+            raise ParameterError(f"The 'metrics' parameter of {owner}: {exc}") from exc
     bad = [m for m in metrics if m not in allowed]
     if not metrics or bad or len(set(metrics)) != len(metrics):
         raise ParameterError(
-            f"The 'metrics' parameter must be a non-empty sequence of distinct names among "
-            f"{list(allowed)}; got {list(metrics)!r} instead."
+            f"The 'metrics' parameter of {owner} must be a non-empty sequence of distinct "
+            f"names among {list(allowed)} (the metrics it can estimate); got "
+            f"{list(metrics)!r} instead."
         )
     return metrics
 

@@ -23,7 +23,7 @@ from driftline.gate._checks import (
     ThroughputCheck,
     TrainOverlapCheck,
 )
-from driftline.gate._init import example_policy
+from driftline.gate._example import example_policy
 from driftline.gate._models import SKOPS_TRUSTED_TYPES, LoadedModel, load_model
 from driftline.gate._policy import Policy, load_policy
 from driftline.gate._registry import CheckOutcome, CheckSpec, check_kinds, register_check

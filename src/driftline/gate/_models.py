@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -31,6 +31,9 @@ __all__ = ["SKOPS_TRUSTED_TYPES", "LoadedModel", "load_model"]
 
 ModelKind = Literal["sklearn", "onnx", "skops", "pickle", "predictions"]
 FloatArray = NDArray[np.float64]
+#: ``(n, K)`` class probabilities and the class of each column (``None``: not known).
+Proba = Callable[[pd.DataFrame], tuple[FloatArray, tuple[Any, ...] | None]]
+ClassColumns = Sequence[str] | Mapping[str, str]
 
 #: Types a skops file may contain beyond skops' own defaults (reviewed: plain data holders
 #: of fitted scikit-learn models and numpy scalars, no callables).
@@ -73,19 +76,80 @@ class LoadedModel:
     size_bytes: int | None
     predict: Callable[[pd.DataFrame], FloatArray] | None = None
     scores: FloatArray | None = None
+    proba: Proba | None = None
+    table: Any = None
+    class_columns: ClassColumns | None = None
+
+    def _aligned(self, n_rows: int, features: pd.DataFrame) -> None:
+        if n_rows != len(features):
+            raise SchemaMismatchError(
+                f"The predictions in {self.source} have {n_rows} rows but the "
+                f"evaluation data has {len(features)}; they must be aligned row by row."
+            )
 
     def score(self, features: pd.DataFrame) -> FloatArray:
         """Positive-class probabilities (binary) or predictions (regression) per row."""
         if self.scores is not None:
-            if len(self.scores) != len(features):
-                raise SchemaMismatchError(
-                    f"The predictions in {self.source} have {len(self.scores)} rows but the "
-                    f"evaluation data has {len(features)}; they must be aligned row by row."
-                )
+            self._aligned(len(self.scores), features)
             return self.scores
-        if self.predict is None:  # pragma: no cover - constructed by load_model only
-            raise ParameterError("This model has neither a predict function nor scores.")
+        if self.predict is None:
+            raise ParameterError(
+                f"{self.source} holds per-class probabilities (task 'multiclass'), not one "
+                "score per row."
+            )
         return self.predict(features)
+
+    def class_scores(
+        self, features: pd.DataFrame, classes: Sequence[Any]
+    ) -> tuple[FloatArray, tuple[Any, ...]]:
+        """``(n, K)`` class probabilities and the class of each column (multiclass).
+
+        A model gives its own classes (scikit-learn's ``classes_``, an ONNX ZipMap's keys);
+        a predictions file's columns are matched to ``classes`` by name (see
+        :func:`driftline.metrics.match_class_columns`); an ONNX tensor without labels is
+        taken in the sorted order of ``classes``.
+        """
+        from driftline.metrics import match_class_columns
+
+        if self.table is not None:
+            given = self.class_columns
+            if given is None:
+                numeric = [
+                    name
+                    for name, typ in zip(
+                        self.table.column_names, self.table.schema.types, strict=True
+                    )
+                    if pa_is_numeric(typ)
+                ]
+                mapping = match_class_columns(numeric, classes, extra=True, exhaustive=False)
+            else:
+                mapping = match_class_columns(given, classes, extra=True)
+            missing = [c for c in mapping.values() if c not in self.table.column_names]
+            if missing:
+                raise SchemaMismatchError(
+                    f"The predictions file {self.source} has no column(s) {missing}; "
+                    f"columns: {self.table.column_names}."
+                )
+            matrix = np.column_stack(
+                [_float_column(self.table, c, self.source) for c in mapping.values()]
+            )
+            self._aligned(matrix.shape[0], features)
+            return matrix, tuple(mapping)
+        if self.proba is None:
+            raise ParameterError(
+                f"{self.source} gives no class probabilities (no predict_proba); task "
+                "'multiclass' needs them."
+            )
+        matrix, known = self.proba(features)
+        if known is None:
+            ordered = tuple(sorted(classes))
+            if matrix.shape[1] != len(ordered):
+                raise SchemaMismatchError(
+                    f"{self.source} gives {matrix.shape[1]} probability columns without class "
+                    f"labels, but the target has {len(ordered)} classes {list(ordered)}."
+                )
+            known = ordered
+        return matrix, known
 
 
 def _sha256_file(path: Path) -> str:
@@ -118,6 +182,21 @@ def _sklearn_predict(model: Any) -> Callable[[pd.DataFrame], FloatArray]:
     return predict
 
 
+def _sklearn_proba(model: Any) -> Proba | None:
+    """Class probabilities with ``classes_`` (scikit-learn's column order)."""
+    if not hasattr(model, "predict_proba"):
+        return None
+    names = getattr(model, "feature_names_in_", None)
+
+    def proba(x: pd.DataFrame) -> tuple[FloatArray, tuple[Any, ...] | None]:
+        frame = x[list(names)] if names is not None and all(n in x.columns for n in names) else x
+        matrix = np.asarray(model.predict_proba(frame), dtype=np.float64)
+        classes = getattr(model, "classes_", None)
+        return matrix, None if classes is None else tuple(np.asarray(classes).tolist())
+
+    return proba
+
+
 def _from_estimator(model: Any) -> LoadedModel:
     if not (hasattr(model, "predict") or hasattr(model, "predict_proba")):
         raise UnsupportedInputError(
@@ -135,10 +214,11 @@ def _from_estimator(model: Any) -> LoadedModel:
         None if payload is None else hashlib.sha256(payload).hexdigest(),
         None if payload is None else len(payload),
         predict=_sklearn_predict(model),
+        proba=_sklearn_proba(model),
     )
 
 
-def _onnx_predict(path: Path) -> Callable[[pd.DataFrame], FloatArray]:
+def _onnx_predict(path: Path) -> tuple[Callable[[pd.DataFrame], FloatArray], Proba]:
     ort = require("onnxruntime", extra="models")
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -173,16 +253,20 @@ def _onnx_predict(path: Path) -> Callable[[pd.DataFrame], FloatArray]:
                 out[inp.name] = col.astype(np.float32).reshape(-1, 1)
         return out
 
-    def predict(x: pd.DataFrame) -> FloatArray:
+    def proba(x: pd.DataFrame) -> tuple[FloatArray, tuple[Any, ...] | None]:
         results = session.run(None, feeds(x))
         scores = results[1] if len(results) > 1 else results[0]
+        keys: tuple[Any, ...] | None = None
         if isinstance(scores, list):  # ZipMap output: a list of {label: probability}
-            keys = sorted(scores[0]) if scores else []
+            keys = tuple(sorted(scores[0])) if scores else ()
             scores = np.array([[row[k] for k in keys] for row in scores])
-        arr = np.asarray(scores, dtype=np.float64)
+        return np.asarray(scores, dtype=np.float64), keys
+
+    def predict(x: pd.DataFrame) -> FloatArray:
+        arr, _ = proba(x)
         return arr[:, -1] if arr.ndim == 2 and arr.shape[1] > 1 else arr.ravel()
 
-    return predict
+    return predict, proba
 
 
 def _skops_model(path: Path, trusted: Collection[str]) -> Any:
@@ -201,19 +285,37 @@ def _skops_model(path: Path, trusted: Collection[str]) -> Any:
     return sio.load(str(path), trusted=untrusted)
 
 
-def _predictions_file(path: Path, column: str) -> FloatArray:
-    from driftline.profiles._input import to_table
+def pa_is_numeric(typ: Any) -> bool:
+    """Whether an Arrow type holds numbers."""
+    import pyarrow as pa
 
-    table = to_table(str(path))
+    return bool(pa.types.is_integer(typ) or pa.types.is_floating(typ))
+
+
+def _float_column(table: Any, column: str, source: str) -> FloatArray:
+    try:
+        values = np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"The column {column!r} of {source!r} must hold numbers ({exc}).") from exc
+    if np.isnan(values).any():
+        raise DataError(f"The column {column!r} of {source!r} has missing scores.")
+    return values
+
+
+def _predictions_table(path: Path) -> Any:
+    from driftline.profiles._input import to_typed_table
+
+    return to_typed_table(str(path))
+
+
+def _predictions_file(path: Path, column: str) -> FloatArray:
+    table = _predictions_table(path)
     if column not in table.column_names:
         raise SchemaMismatchError(
             f"The predictions file {str(path)!r} has no column {column!r} (set "
             f"candidate_column/champion_column in the policy); columns: {table.column_names}."
         )
-    values = np.asarray(table.column(column).to_numpy(zero_copy_only=False), dtype=np.float64)
-    if np.isnan(values).any():
-        raise DataError(f"The column {column!r} of {str(path)!r} has missing scores.")
-    return values
+    return _float_column(table, column, str(path))
 
 
 def load_model(
@@ -222,13 +324,16 @@ def load_model(
     allow_pickle: bool = False,
     predictions_column: str = "score",
     trusted_types: Collection[str] = (),
+    task: Literal["binary", "multiclass", "regression"] = "binary",
+    class_columns: ClassColumns | None = None,
 ) -> LoadedModel:
     """Load a candidate or champion from an estimator or a path.
 
     Paths: ``.onnx`` (onnxruntime), ``.skops`` (skops, types checked against
     :data:`SKOPS_TRUSTED_TYPES` plus ``trusted_types``), ``.csv``/``.parquet``
-    (precomputed scores in ``predictions_column``), ``.pkl``/``.pickle``/``.joblib``
-    (only with ``allow_pickle=True``).
+    (precomputed scores in ``predictions_column``; for ``task="multiclass"`` one
+    probability column per class, matched to the classes by name or given as
+    ``class_columns``), ``.pkl``/``.pickle``/``.joblib`` (only with ``allow_pickle=True``).
 
     >>> load_model("model.pkl")
     Traceback (most recent call last):
@@ -237,6 +342,13 @@ def load_model(
     """
     if not isinstance(model, str | os.PathLike):
         return _from_estimator(model)
+    if task == "multiclass" and str(model).lower().endswith(_PREDICTION_SUFFIXES):
+        path = Path(model)
+        if not path.is_file():
+            raise DataError(f"The model file {str(path)!r} does not exist or is not a file.")
+        table = _predictions_table(path)
+        return LoadedModel("predictions", str(path), _sha256_file(path), path.stat().st_size,
+                           table=table, class_columns=class_columns)  # fmt: skip
     path = Path(model)
     name = path.name.lower()
     if name.endswith(_PICKLE_SUFFIXES) and not allow_pickle:
@@ -248,10 +360,12 @@ def load_model(
         raise DataError(f"The model file {str(path)!r} does not exist or is not a file.")
     digest, size = _sha256_file(path), path.stat().st_size
     if name.endswith(".onnx"):
-        return LoadedModel("onnx", str(path), digest, size, predict=_onnx_predict(path))
+        predict, proba = _onnx_predict(path)
+        return LoadedModel("onnx", str(path), digest, size, predict=predict, proba=proba)
     if name.endswith(".skops"):
         obj = _skops_model(path, SKOPS_TRUSTED_TYPES | frozenset(trusted_types))
-        return LoadedModel("skops", str(path), digest, size, predict=_sklearn_predict(obj))
+        return LoadedModel("skops", str(path), digest, size, predict=_sklearn_predict(obj),
+                           proba=_sklearn_proba(obj))  # fmt: skip
     if name.endswith(_PREDICTION_SUFFIXES):
         scores = _predictions_file(path, predictions_column)
         return LoadedModel("predictions", str(path), digest, size, scores=scores)
@@ -261,7 +375,8 @@ def load_model(
         else:
             with path.open("rb") as fh:
                 obj = pickle.load(fh)  # explicit opt-in, recorded in the report
-        return LoadedModel("pickle", str(path), digest, size, predict=_sklearn_predict(obj))
+        return LoadedModel("pickle", str(path), digest, size, predict=_sklearn_predict(obj),
+                           proba=_sklearn_proba(obj))  # fmt: skip
     raise UnsupportedInputError(
         f"Cannot load {str(path)!r}: supported model files are .onnx, .skops, predictions "
         "(.csv, .parquet) and, with allow_pickle, .pkl/.pickle/.joblib."

@@ -36,7 +36,7 @@ class Policy(BaseModel):
 
     version: Literal[1] = 1
     name: str = "driftline gate"
-    task: Literal["binary", "regression"] = "binary"
+    task: Literal["binary", "multiclass", "regression"] = "binary"
     target: str | None = Field(default=None, description="Target column in the data.")
     features: tuple[str, ...] | None = Field(
         default=None, description="Model input columns (default: all but target/predictions)."
@@ -51,6 +51,20 @@ class Policy(BaseModel):
     )
     champion_column: str = Field(
         default="score", description="Column of champion scores in a predictions file."
+    )
+    candidate_columns: tuple[str, ...] | dict[str, str] | None = Field(
+        default=None,
+        description="Multiclass: per-class probability columns of a candidate predictions "
+        "file (named after the classes), or class -> column. Default: the columns named "
+        "after the classes (e.g. a, b, c or proba_a, proba_b, proba_c).",
+    )
+    champion_columns: tuple[str, ...] | dict[str, str] | None = Field(
+        default=None, description="Multiclass: the same for a champion predictions file."
+    )
+    on_not_evaluated: Literal["warn", "fail"] = Field(
+        default="warn",
+        description="Verdict when a check could not be evaluated (e.g. no slice large "
+        "enough, an undefined metric): warn (exit 0) or fail (exit 1).",
     )
     checks: tuple[CheckSpec, ...] = ()
     source: str = Field(default="<dict>", exclude=True)
@@ -188,6 +202,10 @@ def _message(err: Mapping[str, Any], model: type[BaseModel]) -> str:
     if err["type"] == "missing":
         return "this field is required."
     got = err.get("input")
+    if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+        msg = str(err["ctx"]["error"]).rstrip(".")  # our own message, without "Value error, "
+        if repr(got) in msg:
+            return f"{msg}."
     suffix = f" (got {got!r})" if got is not None and not isinstance(got, dict | list) else ""
     return f"{msg}{suffix}."
 
@@ -213,7 +231,14 @@ _EXPR_HELP = (
     "write 'METRIC >= VALUE', 'METRIC <= VALUE', 'METRIC >= champion - MARGIN' or, for "
     "losses, 'METRIC <= champion + MARGIN' (e.g. 'roc_auc >= 0.80', 'f1 >= champion - 0.01')"
 )
-_LOSSES = ("log_loss", "brier", "mae", "rmse", "mape")
+
+
+def _lower_is_better(metric: str) -> bool:
+    """From the metric registry; an unknown name is left to the check's validation."""
+    from driftline.metrics import METRICS
+
+    spec = METRICS.get(metric)
+    return spec is not None and not spec.greater_is_better
 
 
 def _parse_expr(text: str) -> dict[str, Any] | None:
@@ -232,7 +257,7 @@ def _parse_expr(text: str) -> dict[str, Any] | None:
         margin = float(m["margin"]) if m["margin"] is not None else 0.0
     except ValueError:
         return None
-    loss = metric in _LOSSES
+    loss = _lower_is_better(metric)
     sign = m["sign"] or ("+" if loss else "-")
     if (op, sign) != (("<=", "+") if loss else (">=", "-")):
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,9 +31,14 @@ class CheckOutcome:
 
     ``ci_low``/``ci_high`` is the interval reported next to the observed value (``None``
     when the check has none); ``passed`` is the decision before the severity is applied.
+    ``evaluated`` is False when the check could not be decided on these inputs (no slice
+    large enough, an undefined metric): the report shows it as ``not_evaluated``, never
+    as a pass.
 
     >>> CheckOutcome(True, 0.91, 0.8, ">=", "roc_auc 0.9100 >= 0.8").passed
     True
+    >>> CheckOutcome.not_evaluated("no slice has 100 rows", 0.7, ">=").evaluated
+    False
     """
 
     passed: bool
@@ -44,6 +49,19 @@ class CheckOutcome:
     ci_low: float | None = None
     ci_high: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    evaluated: bool = True
+
+    @classmethod
+    def not_evaluated(
+        cls,
+        reason: str,
+        threshold: float | None = None,
+        direction: Direction = ">=",
+        details: dict[str, Any] | None = None,
+    ) -> CheckOutcome:
+        """The outcome of a check that could not be decided on these inputs."""
+        return cls(False, None, threshold, direction, f"not evaluated: {reason}",
+                   details=details or {}, evaluated=False)  # fmt: skip
 
 
 class CheckSpec(BaseModel):
@@ -54,6 +72,9 @@ class CheckSpec(BaseModel):
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: True for checks that measure this machine (latency, memory): two runs may differ.
+    measured: ClassVar[bool] = False
 
     kind: str
     name: str | None = Field(default=None, description="A label for the report.")

@@ -24,14 +24,15 @@ from driftline.report import (
 
 __all__ = ["MARKDOWN_MARKER", "MAX_MARKDOWN_CHARS", "CheckResult", "GateReport"]
 
-Status = Literal["pass", "warn", "fail"]
+Status = Literal["pass", "warn", "fail", "not_evaluated"]
+Verdict = Literal["pass", "warn", "fail"]
 
 #: First line of every Markdown report, so CI can find and update one PR comment.
 MARKDOWN_MARKER = "<!-- driftline-gate -->"
 #: GitHub's limit on the body of an issue or pull-request comment.
 MAX_MARKDOWN_CHARS = 65_536
 _BUDGET = 60_000
-_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌"}
+_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "not_evaluated": "⏭️"}
 
 
 def _num(x: float | None) -> float | None:
@@ -111,7 +112,7 @@ class GateReport:
     """
 
     policy_name: str
-    verdict: Status
+    verdict: Verdict
     checks: tuple[CheckResult, ...]
     digests: Mapping[str, str | None]
     inputs: Mapping[str, Any]
@@ -129,7 +130,7 @@ class GateReport:
     @property
     def counts(self) -> dict[str, int]:
         """Number of checks per status."""
-        out = {"pass": 0, "warn": 0, "fail": 0}
+        out = {"pass": 0, "warn": 0, "fail": 0, "not_evaluated": 0}
         for c in self.checks:
             out[c.status] += 1
         return out
@@ -154,9 +155,10 @@ class GateReport:
     def headline(self) -> str:
         """``driftline gate: FAIL (3 passed, 1 warning, 1 failed)``."""
         c = self.counts
+        skipped = f", {c['not_evaluated']} not evaluated" if c["not_evaluated"] else ""
         return (
             f"driftline gate: {self.verdict.upper()} ({c['pass']} passed, "
-            f"{format_count(c['warn'], 'warning')}, {c['fail']} failed)"
+            f"{format_count(c['warn'], 'warning')}, {c['fail']} failed{skipped})"
         )
 
     def summary(self) -> str:
@@ -196,7 +198,8 @@ class GateReport:
         tail += [f"- driftline {self.driftline_version}, started {self.started_at}"]
         tail += ["", "</details>"]
         tail += [f"> {_md(n)}" for n in self.notes]
-        ordered = sorted(self.checks, key=lambda c: {"fail": 0, "warn": 1, "pass": 2}[c.status])
+        rank = {"fail": 0, "warn": 1, "not_evaluated": 2, "pass": 3}
+        ordered = sorted(self.checks, key=lambda c: rank[c.status])
         rows, used = [], len("\n".join(head + tail)) + 200
         for i, c in enumerate(ordered):
             thr = "-" if c.threshold is None else f"{c.direction} {fmt(c.threshold)}"
@@ -215,13 +218,13 @@ class GateReport:
     def to_junit(self) -> str:
         """JUnit XML: one ``<testcase>`` per check; ``fail`` -> ``<failure>``, ``warn`` ->
         a passing test case whose ``<system-out>`` starts with ``WARNING:`` (not
-        ``<skipped>``: the check ran)."""
+        ``<skipped>``: the check ran); ``not_evaluated`` -> ``<skipped>`` with the reason."""
         c = self.counts
         suites = ET.Element("testsuites", name="driftline gate", tests=str(len(self.checks)),
                             failures=str(c["fail"]), errors="0", time=f"{self.duration_s:.3f}")  # fmt: skip
         suite = ET.SubElement(suites, "testsuite", name=f"driftline-gate: {self.policy_name}",
                               tests=str(len(self.checks)), failures=str(c["fail"]), errors="0",
-                              skipped="0", timestamp=self.started_at, time=f"{self.duration_s:.3f}")  # fmt: skip
+                              skipped=str(c["not_evaluated"]), timestamp=self.started_at, time=f"{self.duration_s:.3f}")  # fmt: skip
         for chk in self.checks:
             case = ET.SubElement(suite, "testcase", name=chk.name,
                                  classname=f"driftline.gate.{chk.kind}")  # fmt: skip
@@ -232,6 +235,8 @@ class GateReport:
                 fail.text = body
             elif chk.status == "warn":
                 ET.SubElement(case, "system-out").text = f"WARNING: {body}"
+            elif chk.status == "not_evaluated":
+                ET.SubElement(case, "skipped", message=chk.reason).text = body
             else:
                 ET.SubElement(case, "system-out").text = body
         props = ET.SubElement(suite, "properties")
@@ -256,6 +261,8 @@ class GateReport:
                  tone="warn" if counts["warn"] else "info")
         )  # fmt: skip
         verdict.add(Stat("failed", str(counts["fail"]), tone="fail" if counts["fail"] else "info"))
+        if counts["not_evaluated"]:
+            verdict.add(Stat("not evaluated", str(counts["not_evaluated"]), tone="warn"))
         rows = [
             [c.status.upper(), c.name, c.severity, _number(c.observed), _threshold(c),
              _interval(c), c.reason or MISSING]
@@ -293,15 +300,22 @@ class GateReport:
         return self.to_report().to_html(fragment=True)
 
 
-_TONE: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail"}
+_TONE: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail", "not_evaluated": "warn"}
 
 
 def _verdict_text(report: GateReport) -> str:
-    if report.verdict == "warn":
-        return (f"{report.headline()}: the candidate may be promoted, but "
-                f"{format_count(report.counts['warn'], 'check')} with severity warn "
-                f"{plural(report.counts['warn'], 'was')} violated; read them before promoting.")  # fmt: skip
-    return report.headline()
+    if report.verdict != "warn":
+        return report.headline()
+    reasons = []
+    total = report.counts["warn"] + report.counts["not_evaluated"]
+    if report.counts["warn"]:
+        n = report.counts["warn"]
+        reasons.append(f"{format_count(n, 'check')} with severity warn {plural(n, 'was')} violated")
+    if report.counts["not_evaluated"]:
+        n = report.counts["not_evaluated"]
+        reasons.append(f"{format_count(n, 'check')} could not be evaluated")
+    return (f"{report.headline()}: the candidate may be promoted, but "
+            f"{' and '.join(reasons)}; read {plural(total, 'it', 'them')} before promoting.")  # fmt: skip
 
 
 def _number(value: float | None) -> str:

@@ -18,7 +18,8 @@ from driftline.exceptions import ParameterError, SchemaMismatchError
 from driftline.gate._context import GateContext
 from driftline.gate._models import LoadedModel, _sha256_file, load_model
 from driftline.gate._policy import Policy, load_policy
-from driftline.gate._report import CheckResult, GateReport, Status
+from driftline.gate._registry import CheckOutcome
+from driftline.gate._report import CheckResult, GateReport, Status, Verdict
 
 __all__ = ["run"]
 
@@ -55,10 +56,20 @@ def _features(policy: Policy, frame: pd.DataFrame, target: str | None) -> list[s
     return [str(c) for c in frame.columns if c not in drop]
 
 
-def _status(passed: bool, severity: str) -> Status:
-    if passed:
+def _status(outcome: CheckOutcome, severity: str) -> Status:
+    if not outcome.evaluated:
+        return "not_evaluated"
+    if outcome.passed:
         return "pass"
     return "fail" if severity == "fail" else "warn"
+
+
+def _verdict(statuses: set[str], on_not_evaluated: str) -> Verdict:
+    """fail > warn > pass; a check that could not be evaluated makes a pass a warning (or a
+    failure with ``on_not_evaluated: fail``)."""
+    if "fail" in statuses or ("not_evaluated" in statuses and on_not_evaluated == "fail"):
+        return "fail"
+    return "warn" if statuses & {"warn", "not_evaluated"} else "pass"
 
 
 def run(
@@ -103,12 +114,14 @@ def run(
     train, train_digest = (None, None)
     if train_data is not None:
         train, train_digest = _load_data(train_data, "training data")
-    cand = load_model(candidate, allow_pickle=allow_pickle,
-                      predictions_column=pol.candidate_column, trusted_types=trusted_types)  # fmt: skip
+    cand = load_model(candidate, allow_pickle=allow_pickle, task=pol.task,
+                      predictions_column=pol.candidate_column, trusted_types=trusted_types,
+                      class_columns=pol.candidate_columns)  # fmt: skip
     champ: LoadedModel | None = None
     if champion is not None:
-        champ = load_model(champion, allow_pickle=allow_pickle,
-                           predictions_column=pol.champion_column, trusted_types=trusted_types)  # fmt: skip
+        champ = load_model(champion, allow_pickle=allow_pickle, task=pol.task,
+                           predictions_column=pol.champion_column, trusted_types=trusted_types,
+                           class_columns=pol.champion_columns)  # fmt: skip
     ctx = GateContext(pol, frame, _features(pol, frame, tgt), tgt, cand, champ, train)
     results = []
     for spec in pol.checks:
@@ -118,7 +131,7 @@ def run(
                 spec.label,
                 spec.kind,
                 spec.severity,
-                _status(outcome.passed, spec.severity),
+                _status(outcome, spec.severity),
                 outcome.observed,
                 outcome.threshold,
                 outcome.direction,
@@ -128,9 +141,15 @@ def run(
                 outcome.details,
             )
         )
-    statuses = {r.status for r in results}
-    verdict: Status = "fail" if "fail" in statuses else ("warn" if "warn" in statuses else "pass")
+    verdict = _verdict({r.status for r in results}, pol.on_not_evaluated)
     notes = []
+    skipped = [r.name for r in results if r.status == "not_evaluated"]
+    if skipped:
+        notes.append(
+            f"{len(skipped)} check(s) could not be evaluated on these inputs and count as "
+            f"{'failures' if pol.on_not_evaluated == 'fail' else 'warnings'} "
+            f"(on_not_evaluated: {pol.on_not_evaluated}): {', '.join(skipped[:10])}."
+        )
     pickled = [m.source for m in (cand, champ) if m is not None and m.kind == "pickle"]
     if pickled:
         notes.append(
@@ -151,6 +170,8 @@ def run(
         "allow_pickle": allow_pickle,
         "policy_source": pol.source,
     }
+    if ctx.known_classes() is not None:
+        inputs["classes"] = list(ctx.known_classes() or ())
     digests = {
         "candidate": cand.digest,
         "champion": None if champ is None else champ.digest,

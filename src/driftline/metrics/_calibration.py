@@ -7,7 +7,7 @@ top-label: confidence ``max_k p_k`` against whether the arg-max class is correct
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -45,6 +45,7 @@ __all__ = [
     "expected_calibration_error",
     "maximum_calibration_error",
     "reliability_curve",
+    "top_label_ece",
 ]
 
 BinStrategy = Literal["quantile", "uniform"]
@@ -209,6 +210,46 @@ def expected_calibration_error(
         sample_weight=sample_weight, confidence=confidence, ci=ci,
         n_resamples=n_resamples, random_state=random_state,
     )  # fmt: skip
+
+
+def top_label_ece(
+    y_true: ArrayLike,
+    y_prob: ArrayLike,
+    *,
+    labels: ArrayLike | None = None,
+    n_bins: int = 15,
+    strategy: BinStrategy = "quantile",
+    sample_weight: ArrayLike | None = None,
+    confidence: float = 0.95,
+    ci: Literal["auto", "percentile", "bca"] = "auto",
+    n_resamples: int = 1000,
+    random_state: RandomState = None,
+) -> MetricResult:
+    """Top-label ECE of an ``(n, K)`` probability matrix (columns in the order of
+    ``labels``, default sorted classes): the ECE of (arg-max is correct, max probability),
+    named ``ece_top_label``. Classes absent from ``y_true`` may have a column.
+
+    >>> p = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.3, 0.3, 0.4], [0.6, 0.2, 0.2]])
+    >>> round(top_label_ece([0, 1, 0, 0], p, labels=[0, 1, 2], n_bins=2).value, 4)
+    0.125
+    """
+    yt = as_1d("y_true", y_true)
+    arr = np.asarray(y_prob)
+    lab, codes, _ = encode_labels(yt, None, labels)
+    if labels is None and len(lab) != (arr.shape[1] if arr.ndim == 2 else 0):
+        raise DataError(
+            f"'y_prob' has shape {arr.shape} but y_true holds {len(lab)} classes; pass "
+            "'labels' with one label per column."
+        )
+    prob = as_proba_matrix("y_prob", arr, len(lab))
+    check_lengths(y_true=yt, y_prob=prob)
+    correct = (prob.argmax(axis=1) == codes).astype(np.int64)
+    res = expected_calibration_error(
+        correct, prob.max(axis=1), n_bins=n_bins, strategy=strategy,
+        sample_weight=sample_weight, confidence=confidence, ci=ci, n_resamples=n_resamples,
+        random_state=random_state,
+    )  # fmt: skip
+    return replace(res, name="ece_top_label")
 
 
 def maximum_calibration_error(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -13,8 +14,10 @@ from driftline.metrics._confusion import (
     AVERAGES,
     Average,
     ConfusionMetric,
+    check_zero_division,
     confusion_counts,
     metric_from_confusion,
+    undefined_reason,
     wilson_parts,
 )
 from driftline.metrics._core import (
@@ -67,12 +70,13 @@ def encode_classification(
     average: str,
     labels: ArrayLike | None,
     pos_label: Any,
-) -> tuple[IntArray, IntArray, int, int]:
-    """Integer codes for true and predicted classes, the class count and the positive index."""
+) -> tuple[IntArray, IntArray, int, int, tuple[Any, ...]]:
+    """Integer codes for true and predicted classes, the class count, the positive index
+    and the class labels."""
     check_choice("average", average, AVERAGES)
     if average != "binary":
         lab, t, p = encode_labels(y_true, y_pred, labels)
-        return t, _codes(p), len(lab), 1
+        return t, _codes(p), len(lab), 1, tuple(lab.tolist())
     yt, yp = as_1d("y_true", y_true), as_1d("y_pred", y_pred)
     check_lengths(y_true=yt, y_pred=yp)
     present = np.union1d(yt, yp)
@@ -83,7 +87,8 @@ def encode_classification(
         )
     if len(present) == 2 and pos_label not in present.tolist():
         raise DataError(f"pos_label={pos_label!r} is not one of the labels {present.tolist()!r}.")
-    return (yt == pos_label).astype(np.int64), (yp == pos_label).astype(np.int64), 2, 1
+    t, p = (yt == pos_label).astype(np.int64), (yp == pos_label).astype(np.int64)
+    return t, p, 2, 1, ("negative", "positive")
 
 
 def _confusion_metric(
@@ -99,10 +104,12 @@ def _confusion_metric(
     ci: str,
     n_resamples: int,
     random_state: RandomState,
+    zero_division: float = float("nan"),
 ) -> MetricResult:
     confidence = check_common(confidence, n_resamples)
+    fill = check_zero_division(zero_division)
     avg: Average = "micro" if metric == "accuracy" else average
-    t, p, k, pos = encode_classification(
+    t, p, k, pos, lab = encode_classification(
         y_true, y_pred, average=avg, labels=labels, pos_label=pos_label
     )
     n = t.size
@@ -111,15 +118,21 @@ def _confusion_metric(
     parts = None if w is not None else wilson_parts(cm, metric, avg, pos)
     method = resolve_ci(ci, None if parts is None else "wilson", metric=metric)
     name = metric if avg == "binary" or metric == "accuracy" else f"{metric}_{avg}"
+    value = float(metric_from_confusion(cm, metric, average=avg, pos_index=pos, zero_division=fill))
+    reason = undefined_reason(cm, metric, average=avg, pos_index=pos, labels=lab)
+    if np.isnan(value):
+        return MetricResult.undefined(name, reason or "undefined", n=n, confidence=confidence)
+    if reason is not None and not np.isnan(fill):
+        reason = f"{reason.removeprefix('undefined: ')}: counted as {fill:g} (zero_division)"
     if method == "wilson" and parts is not None:
-        value = float(metric_from_confusion(cm, metric, average=avg, pos_index=pos))
         lo, hi = wilson_interval(parts[0], parts[1], confidence=confidence)
-        return MetricResult(name, value, float(lo), float(hi), confidence, "wilson", n)
+        return MetricResult(name, value, float(lo), float(hi), confidence, "wilson", n, reason)
 
     def stat(s: FloatArray) -> FloatArray:
         return metric_from_confusion(
-            s.reshape(*s.shape[:-1], k, k), metric, average=avg, pos_index=pos
-        )
+            s.reshape(*s.shape[:-1], k, k), metric, average=avg, pos_index=pos,
+            zero_division=fill,
+        )  # fmt: skip
 
     if w is None:
         terms: Any = np.eye(k * k)
@@ -127,7 +140,7 @@ def _confusion_metric(
     else:
         terms = sparse.csr_array((w, t * k + p, np.arange(n + 1)), shape=(n, k * k))
         counts = None
-    return bootstrap_result(
+    res = bootstrap_result(
         name,
         terms,
         stat,
@@ -138,6 +151,7 @@ def _confusion_metric(
         n_resamples=n_resamples,
         random_state=random_state,
     )
+    return res if reason is None else replace(res, reason=reason)
 
 
 def accuracy(
@@ -171,6 +185,7 @@ def _make(metric: ConfusionMetric, doc: str) -> Any:
         labels: ArrayLike | None = None,
         pos_label: Any = 1,
         sample_weight: ArrayLike | None = None,
+        zero_division: float = float("nan"),
         confidence: float = 0.95,
         ci: CIMethod = "auto",
         n_resamples: int = 1000,
@@ -179,7 +194,7 @@ def _make(metric: ConfusionMetric, doc: str) -> Any:
         return _confusion_metric(
             metric, y_true, y_pred, average=average, labels=labels, pos_label=pos_label,
             sample_weight=sample_weight, confidence=confidence, ci=ci,
-            n_resamples=n_resamples, random_state=random_state,
+            n_resamples=n_resamples, random_state=random_state, zero_division=zero_division,
         )  # fmt: skip
 
     fn.__name__ = fn.__qualname__ = "f1" if metric == "f1" else metric
@@ -189,7 +204,11 @@ def _make(metric: ConfusionMetric, doc: str) -> Any:
 
 _AVG_DOC = """
     ``average`` is ``"binary"`` (the ``pos_label`` class), ``"micro"``, ``"macro"`` or
-    ``"weighted"`` as in scikit-learn. The interval is Wilson when the metric is a plain
+    ``"weighted"`` as in scikit-learn. A zero denominator makes the metric undefined: the
+    value is NaN and ``reason`` says why (scikit-learn's ``zero_division=np.nan``; the
+    macro and weighted averages then leave the undefined classes out and say so in
+    ``reason``). Pass ``zero_division=0.0`` for scikit-learn's default. The interval is
+    Wilson when the metric is a plain
     proportion (binary, or micro-averaged); otherwise a bootstrap that draws the
     confusion-matrix cell counts from a multinomial (exact for iid row resampling,
     O(n_resamples) whatever the row count). With ``sample_weight`` rows are resampled.
@@ -197,9 +216,11 @@ _AVG_DOC = """
 
 precision = _make(
     "precision",
-    "Precision ``tp / (tp + fp)``; 0 when nothing is predicted positive.\n"
+    "Precision ``tp / (tp + fp)``; undefined (NaN) when nothing is predicted positive.\n"
     + _AVG_DOC
-    + "\n    >>> precision([0, 1, 1, 0, 1], [1, 1, 0, 0, 1]).value\n    0.666666...\n",
+    + "\n    >>> precision([0, 1, 1, 0, 1], [1, 1, 0, 0, 1]).value\n    0.666666...\n"
+    + "    >>> precision([0, 1, 1], [0, 0, 0]).reason\n"
+    + "    'undefined: no row is predicted positive (tp + fp = 0)'\n",
 )
 recall = _make(
     "recall",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -10,20 +10,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from driftline.exceptions import DataError, InsufficientDataError, ParameterError
-from driftline.metrics._calibration import expected_calibration_error
-from driftline.metrics._classification import (
-    accuracy,
-    brier_score,
-    confusion_matrix,
-    f1,
-    log_loss,
-    precision,
-    recall,
-    specificity,
-)
+from driftline.metrics._classification import confusion_matrix
 from driftline.metrics._core import check_common
-from driftline.metrics._ranking import average_precision, roc_auc
-from driftline.metrics._regression import mae, mape, r2, rmse
+from driftline.metrics._registry import MetricSpec, specs
 from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import RandomState, as_1d, as_rng, check_choice
 
@@ -71,6 +60,8 @@ class EvaluationReport:
         lines = [head, f"{'metric':<{width}}  {'value':>8}  {'ci_low':>8}  {'ci_high':>8}  method"]
         lines += [
             f"{k:<{width}}  {m.value:>8.4f}  {m.ci_low:>8.4f}  {m.ci_high:>8.4f}  {m.method}"
+            if m.defined
+            else f"{k:<{width}}  {'undefined':>8}  {'-':>8}  {'-':>8}  {m.reason}"
             for k, m in self.metrics.items()
         ]
         if self.confusion_matrix is not None:
@@ -109,14 +100,18 @@ def evaluate(
     the order of ``labels`` (default sorted classes); ``y_pred`` defaults to the arg-max.
     ``regression``: ``y_pred`` (or ``y_score``) gives MAE, RMSE, MAPE and R².
 
-    Binary labels other than 0/1 are mapped with ``pos_label`` (``y_pred`` too). A metric
-    that is undefined on these rows (e.g. ROC AUC when one class is absent) is left out
-    and the reason is added to ``notes``, so a monitoring window never fails as a whole.
+    The metrics are those of the task in the metric registry (:data:`METRICS`). Binary
+    labels other than 0/1 are mapped with ``pos_label`` (``y_pred`` too). A metric that
+    is undefined on these rows (ROC AUC when one class is absent, precision when no row
+    is predicted positive) is reported as undefined: value NaN (``None`` in JSON), method
+    ``"undefined"`` and the ``reason``, also added to ``notes``. It is never reported as 0.
 
     >>> rep = evaluate([0, 1, 1, 0, 1, 0], [0.2, 0.9, 0.6, 0.4, 0.3, 0.1], task="binary",
     ...                random_state=0)
     >>> round(rep["roc_auc"].value, 4), rep["accuracy"].value
     (0.8889, 0.8333333333333334)
+    >>> evaluate([0, 1, 1], y_pred=[0, 0, 0], task="binary")["precision"].reason
+    'undefined: no row is predicted positive (tp + fp = 0)'
     """
     check_choice("task", task, ("binary", "multiclass", "regression"))
     confidence = check_common(confidence, n_resamples)
@@ -129,72 +124,57 @@ def evaluate(
     }  # fmt: skip
     out: dict[str, MetricResult] = {}
     notes: list[str] = []
+    yt: Any = as_1d("y_true", y_true)
+    s: NDArray[np.float64] | None = None
 
-    def add(key: str, thunk: Callable[[], MetricResult]) -> None:
+    def add(spec: MetricSpec, values: Any, n: int, **options: Any) -> None:
         try:
-            res = thunk()
+            res = spec.compute(yt, values, **options, **kw)
         except InsufficientDataError as exc:
-            notes.append(f"{key}: {exc}")
-            return
-        out[key] = res if res.name == key else replace(res, name=key)
+            res = MetricResult.undefined(spec.name, str(exc), n=n, confidence=confidence)
+        if res.name != spec.name:
+            res = replace(res, name=spec.name)
+        if res.reason is not None:
+            notes.append(f"{spec.name}: {res.reason}")
+        out[spec.name] = res
 
     if task == "regression":
         pred: Any = y_pred if y_pred is not None else y_score
-        for fn in (mae, rmse, mape, r2):
-            add(fn.__name__, lambda fn=fn: fn(y_true, pred, **kw))  # type: ignore[misc]
-        return EvaluationReport(
-            task, len(as_1d("y_true", y_true)), confidence, out, notes=tuple(notes)
-        )
-    yt = as_1d("y_true", y_true)
-    cm_labels = None
+        for spec in specs("regression"):
+            add(spec, pred, yt.size)
+        return EvaluationReport(task, yt.size, confidence, out, notes=tuple(notes))
     if task == "binary":
         yt = _to_binary("y_true", yt, pos_label)
-        if y_score is not None:
-            s = np.asarray(y_score, dtype=np.float64)
-            add("roc_auc", lambda: roc_auc(yt, s, **kw))
-            add("average_precision", lambda: average_precision(yt, s, **kw))
-            if np.isfinite(s).all() and s.min() >= 0.0 and s.max() <= 1.0:
-                add("log_loss", lambda: log_loss(yt, s, **kw))
-                add("brier", lambda: brier_score(yt, s, **kw))
-                add("ece_quantile", lambda: expected_calibration_error(yt, s, n_bins=n_bins, **kw))
-            else:
-                notes.append("scores are not probabilities in [0, 1]: no log loss, Brier, ECE")
+        lab = np.array([0, 1])
+        s = None if y_score is None else np.asarray(y_score, dtype=np.float64)
+        probabilities = s is not None and bool(
+            np.isfinite(s).all() and s.min() >= 0.0 and s.max() <= 1.0
+        )
+        if s is not None and not probabilities:
+            notes.append("scores are not probabilities in [0, 1]: no log loss, Brier, ECE")
         if y_pred is not None:
             pred = _to_binary("y_pred", as_1d("y_pred", y_pred), pos_label)
         else:
             pred = (np.asarray(y_score) >= threshold).astype(np.int64)
-        for fn in (accuracy, precision, recall, f1, specificity):
-            add(fn.__name__, lambda fn=fn: fn(yt, pred, **kw))  # type: ignore[misc]
-        cm = confusion_matrix(yt, pred, labels=[0, 1], sample_weight=sample_weight)
-        cm_labels = (0, 1)
     else:
         lab = np.unique(yt) if labels is None else np.asarray(labels)
         if y_score is not None:
-            p = np.asarray(y_score, dtype=np.float64)
-            if p.ndim != 2 or p.shape[1] != len(lab):
+            s = np.asarray(y_score, dtype=np.float64)
+            if s.ndim != 2 or s.shape[1] != len(lab):
                 raise DataError(
                     f"For task='multiclass', 'y_score' must be (n_rows, {len(lab)}) "
-                    f"probabilities, one column per label. Got shape {p.shape}."
+                    f"probabilities, one column per label. Got shape {s.shape}."
                 )
-            add("roc_auc_ovr_macro", lambda: roc_auc(yt, p, labels=lab, **kw))
-            add("log_loss", lambda: log_loss(yt, p, labels=lab, **kw))
-            add("brier", lambda: brier_score(yt, p, labels=lab, **kw))
-            correct = (lab[np.argmax(p, axis=1)] == yt).astype(np.int64)
-            conf = p.max(axis=1)
-            add(
-                "ece_top_label",
-                lambda: expected_calibration_error(correct, conf, n_bins=n_bins, **kw),
-            )
-        pred = y_pred if y_pred is not None else lab[np.argmax(np.asarray(y_score), axis=1)]
-        add("accuracy", lambda: accuracy(yt, pred, **kw))
-        for fn in (precision, recall, f1):
-            for avg in ("macro", "weighted"):
-                add(f"{fn.__name__}_{avg}",
-                    lambda fn=fn, avg=avg: fn(yt, pred, average=avg, labels=lab, **kw))  # type: ignore[misc]  # fmt: skip
-        cm = confusion_matrix(yt, pred, labels=lab, sample_weight=sample_weight)
-        cm_labels = tuple(lab.tolist())
+        probabilities = True
+        pred = y_pred if y_pred is not None else lab[np.argmax(np.asarray(s), axis=1)]
+    for spec in specs(task):
+        if spec.needs_scores and (s is None or (spec.probabilities and not probabilities)):
+            continue
+        options = {"labels": lab, "n_bins": n_bins} if task == "multiclass" else {"n_bins": n_bins}
+        add(spec, s if spec.needs_scores else pred, yt.size, **options)
+    cm = confusion_matrix(yt, pred, labels=lab, sample_weight=sample_weight)
     return EvaluationReport(
-        task, yt.size, confidence, out, cm, cm_labels,
+        task, yt.size, confidence, out, cm, tuple(lab.tolist()),
         threshold if task == "binary" and y_pred is None else None, tuple(notes),
     )  # fmt: skip
 

@@ -169,6 +169,27 @@ def _ovr_columns(
     return onehot, prob
 
 
+def ovr_influence(onehot: FloatArray, comps: list[AUCComponents], coef: FloatArray) -> FloatArray:
+    """Each row's DeLong contribution to ``sum_j coef[j] * AUC_j`` (one-vs-rest, unweighted).
+
+    The per-class AUCs share rows; summing a row's contributions over classes accounts
+    for that correlation (the multiclass interval and the paired comparison use it).
+    """
+    psi = np.zeros(onehot.shape[0])
+    for j, c in enumerate(comps):
+        pos = onehot[:, j] == 1.0
+        m, n = pos.sum(), (~pos).sum()
+        psi[pos] += coef[j] * (c.v10 - c.auc) / m
+        psi[~pos] += coef[j] * (c.v01 - c.auc) / n
+    return psi
+
+
+def ovr_terms(comps: list[AUCComponents], w: FloatArray) -> tuple[Any, FloatArray]:
+    """Sparse grouped terms of every class side by side, and the column edges per class."""
+    terms = sparse.hstack([_grouped_terms(c, w) for c in comps], format="csr")
+    return terms, np.cumsum([0] + [2 * c.n_groups for c in comps])
+
+
 def _multiclass_auc(
     onehot: FloatArray, prob: FloatArray, w: FloatArray | None, average: str, **kw: Any
 ) -> MetricResult:
@@ -184,17 +205,11 @@ def _multiclass_auc(
     name = f"roc_auc_ovr_{average}"
     method = resolve_ci(kw["ci"], None if w is not None else "delong", metric=name)
     if method == "delong":
-        psi = np.zeros(prob.shape[0])
-        for j, c in enumerate(comps):
-            pos = onehot[:, j] == 1.0
-            m, n = pos.sum(), (~pos).sum()
-            psi[pos] += coef[j] * (c.v10 - c.auc) / m
-            psi[~pos] += coef[j] * (c.v01 - c.auc) / n
+        psi = ovr_influence(onehot, comps, coef)
         se = float(np.sqrt(np.sum(psi**2) * psi.size / (psi.size - 1)))
         lo, hi = normal_interval(value, se, confidence=kw["confidence"], lower=0.0, upper=1.0)
         return MetricResult(name, value, lo, hi, kw["confidence"], "delong", psi.size)
-    terms = sparse.hstack([_grouped_terms(c, ww) for c in comps], format="csr")
-    edges = np.cumsum([0] + [2 * c.n_groups for c in comps])
+    terms, edges = ovr_terms(comps, ww)
     weighted = average == "weighted"
 
     def stat(s: FloatArray) -> FloatArray:

@@ -20,13 +20,17 @@ class MetricResult:
 
     ``method`` names the interval: ``"wilson"``, ``"delong"``, ``"delta"`` (normal
     approximation with the delta method), ``"bootstrap-percentile"`` or ``"bootstrap-bca"``.
-    ``n`` is the number of rows the metric was computed on.
+    ``n`` is the number of rows the metric was computed on. ``reason`` says why the value
+    is undefined (NaN, e.g. precision when no row is predicted positive) or what was left
+    out of an average; it is ``None`` otherwise.
 
     >>> r = MetricResult("accuracy", 0.9, 0.85, 0.94, 0.95, "wilson", 200)
     >>> r.to_dict()["ci_high"]
     0.94
     >>> r.contains(0.88)
     True
+    >>> MetricResult.undefined("precision", "no row is predicted positive", n=10).defined
+    False
     """
 
     name: str
@@ -36,6 +40,18 @@ class MetricResult:
     confidence: float
     method: str
     n: int
+    reason: str | None = None
+
+    @classmethod
+    def undefined(cls, name: str, reason: str, *, n: int, confidence: float = 0.95) -> MetricResult:
+        """A result whose value is undefined on these rows, with the reason."""
+        nan = float("nan")
+        return cls(name, nan, nan, nan, confidence, "undefined", n, reason)
+
+    @property
+    def defined(self) -> bool:
+        """False when the value is NaN (undefined on these rows; see ``reason``)."""
+        return not math.isnan(self.value)
 
     def contains(self, x: float) -> bool:
         """Whether ``x`` lies inside the closed interval ``[ci_low, ci_high]``."""
@@ -56,10 +72,13 @@ class MetricResult:
             "confidence": self.confidence,
             "method": self.method,
             "n": self.n,
+            "reason": self.reason,
         }
 
     def __str__(self) -> str:
         pct = round(100 * self.confidence)
+        if not self.defined:
+            return f"{self.name} undefined ({self.reason or 'no value'}, n={self.n})"
         return (
             f"{self.name} = {self.value:.4f} [{self.ci_low:.4f}, {self.ci_high:.4f}] "
             f"({pct}% {self.method}, n={self.n})"

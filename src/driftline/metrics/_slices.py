@@ -14,10 +14,10 @@ from driftline.exceptions import DataError, InsufficientDataError
 from driftline.metrics._core import check_common
 from driftline.metrics._result import MetricResult
 from driftline.metrics._slice_tests import (
-    SLICE_METRICS,
     SliceInputs,
-    SliceMetric,
+    compute,
     prepare_inputs,
+    slice_metric,
     slice_test,
 )
 from driftline.metrics._validation import (
@@ -243,7 +243,7 @@ def find_worst_slices(
     y_score: ArrayLike | None = None,
     y_pred: ArrayLike | None = None,
     *,
-    metric: SliceMetric = "accuracy",
+    metric: str = "accuracy",
     threshold: float = 0.5,
     n_bins: int = 5,
     max_categories: int = 50,
@@ -274,7 +274,7 @@ def find_worst_slices(
     ('x in [8.0..., 9.99...]', True)
     """
     confidence = check_common(confidence, n_resamples)
-    check_choice("metric", metric, tuple(SLICE_METRICS))
+    spec = slice_metric(metric)
     n_bins = check_int("n_bins", n_bins, minimum=2)
     max_categories = check_int("max_categories", max_categories, minimum=1)
     min_support = check_int("min_support", min_support, minimum=1)
@@ -305,7 +305,7 @@ def find_worst_slices(
             continue
         tested.append((conds, int(mask.sum()), res_s, res_r, p))
     q = benjamini_hochberg(np.array([t[4] for t in tested]))
-    higher = SLICE_METRICS[metric][1]
+    higher = spec.greater_is_better
     results = [
         SliceResult(" & ".join(map(str, c)), c, k, s, r, p, float(qq), bool(qq < alpha))
         for (c, k, s, r, p), qq in zip(tested, q, strict=True)
@@ -352,7 +352,7 @@ def segment_metrics(
     y_score: ArrayLike | None = None,
     y_pred: ArrayLike | None = None,
     *,
-    metric: SliceMetric = "accuracy",
+    metric: str = "accuracy",
     threshold: float = 0.5,
     confidence: float = 0.95,
     n_resamples: int = 1000,
@@ -370,7 +370,7 @@ def segment_metrics(
     {('n',): 1.0, ('s',): 0.5}
     """
     confidence = check_common(confidence, n_resamples)
-    check_choice("metric", metric, tuple(SLICE_METRICS))
+    slice_metric(metric)
     check_choice("on_error", on_error, ("raise", "nan"))
     inputs: SliceInputs = prepare_inputs(metric, y_true, y_score, y_pred, threshold)
     cols = _columns(segments, inputs.n)
@@ -384,7 +384,6 @@ def segment_metrics(
     combo = np.ravel_multi_index(codes, [u.size for u in uniques])
     rng = as_rng(random_state)
     segs, results = [], []
-    fn = SLICE_METRICS[metric][0]
     for code in np.unique(combo):
         mask = combo == code
         seg = tuple(
@@ -392,13 +391,11 @@ def segment_metrics(
             for u, i in zip(uniques, np.unravel_index(code, [u.size for u in uniques]), strict=True)
         )
         try:
-            res = fn(inputs, mask, confidence, n_resamples, rng)
-        except InsufficientDataError:
+            res = compute(inputs, mask, confidence, n_resamples, rng)
+        except InsufficientDataError as exc:
             if on_error == "raise":
                 raise
-            res = MetricResult(
-                metric, np.nan, np.nan, np.nan, confidence, "undefined", int(mask.sum())
-            )
+            res = MetricResult.undefined(metric, str(exc), n=int(mask.sum()), confidence=confidence)
         segs.append(tuple(_py(v) for v in seg))
         results.append(res)
     return SegmentReport(metric, tuple(cols), tuple(segs), tuple(results))

@@ -12,10 +12,8 @@ import pyarrow as pa
 
 from driftline.exceptions import DataError
 
-__all__ = ["BINARY_METRICS", "REGRESSION_METRICS", "EstimatorCache", "band_chunk_size"]
+__all__ = ["EstimatorCache", "band_chunk_size"]
 
-BINARY_METRICS: Final = ("roc_auc", "f1", "precision", "recall", "accuracy", "specificity")
-REGRESSION_METRICS: Final = ("mae", "rmse", "mape")
 #: Label column names accepted in a version's stored reference data, first match wins.
 LABEL_COLUMNS: Final = ("label", "target", "y_true")
 
@@ -131,7 +129,7 @@ def _fit(task: str, reference: pa.Table, chunk_size: int) -> Any:
         y_pred = None
         if prediction is not None and not np.isnan(prediction[ok]).any():
             y_pred = prediction[ok].astype(np.int64)
-        return CBPE(metrics=BINARY_METRICS, chunk_size=chunk_size).fit(
+        return CBPE(chunk_size=chunk_size).fit(  # every estimable metric of the registry
             None, y_score=score[ok], y_true=label[ok].astype(np.int64), y_pred=y_pred
         )
     if task == "regression":
@@ -144,7 +142,7 @@ def _fit(task: str, reference: pa.Table, chunk_size: int) -> Any:
         if ok.sum() < 2:
             raise DataError("The version's reference data has no predictions with labels.")
         frame = pd.DataFrame({"prediction": pred[ok], "label": label[ok]})
-        return DLE(metrics=REGRESSION_METRICS, chunk_size=chunk_size).fit(
+        return DLE(chunk_size=chunk_size).fit(  # every estimable metric of the registry
             frame, features=[], y_pred="prediction", y_true="label"
         )
     raise DataError(  # pragma: no cover - callers check the task first

@@ -232,26 +232,22 @@ def estimated_part(
 
 
 # ---------------------------------------------------------------------------- realized
-def _binary_metrics(y: np.ndarray, score: np.ndarray, pred: np.ndarray) -> dict[str, Any]:
-    from driftline import metrics as m
+def _registry_metrics(task: str, y: np.ndarray, score: Any, pred: np.ndarray) -> dict[str, Any]:
+    """One thunk per registered metric of ``task`` these columns can compute."""
+    from driftline.metrics import METRICS
 
     return {
-        "roc_auc": lambda: m.roc_auc(y, score),
-        "average_precision": lambda: m.average_precision(y, score),
-        "accuracy": lambda: m.accuracy(y, pred),
-        "precision": lambda: m.precision(y, pred),
-        "recall": lambda: m.recall(y, pred),
-        "f1": lambda: m.f1(y, pred, random_state=0),
-        "specificity": lambda: m.specificity(y, pred),
-        "brier": lambda: m.brier_score(y, score),
-        "log_loss": lambda: m.log_loss(y, score),
+        name: lambda spec=spec: spec.compute(
+            y, score if spec.needs_scores else pred, random_state=0
+        )
+        for name, spec in METRICS.items()
+        if task in spec.tasks and not (spec.needs_scores and score is None)
     }
 
 
 def realized_part(
     inputs: WindowInputs, skipped: dict[str, str], min_labels: int
 ) -> dict[str, Any] | None:
-    from driftline import metrics as m
 
     index = inputs.index
     label, score, prediction = index.label, index.score, index.prediction
@@ -268,35 +264,27 @@ def realized_part(
         s = score[keep]
         p = prediction[keep]
         pred = (s >= 0.5).astype(np.int64) if np.isnan(p).any() else p.astype(np.int64)
-        thunks = _binary_metrics(y, s, pred)
+        thunks = _registry_metrics(task, y, s, pred)
     elif task == "multiclass":
         keep = has & ~np.isnan(prediction)
         y = label[keep].astype(np.int64)
         pred = prediction[keep].astype(np.int64)
-        classes = np.union1d(y, pred)
-        thunks = {"accuracy": lambda: m.accuracy(y, pred)}
-        for fn in (m.precision, m.recall, m.f1):
-            for avg in ("macro", "weighted"):
-                thunks[f"{fn.__name__}_{avg}"] = lambda fn=fn, avg=avg: fn(
-                    y, pred, average=avg, labels=classes, random_state=0
-                )
+        thunks = _registry_metrics(task, y, None, pred)
     else:
         out = np.where(np.isnan(prediction), score, prediction)
         keep = has & ~np.isnan(out)
         y = label[keep]
         pred = out[keep]
-        thunks = {
-            "mae": lambda: m.mae(y, pred),
-            "rmse": lambda: m.rmse(y, pred),
-            "mape": lambda: m.mape(y, pred),
-            "r2": lambda: m.r2(y, pred),
-        }
+        thunks = _registry_metrics(task, y, None, pred)
     results: dict[str, Any] = {}
     for name, thunk in thunks.items():
         try:
             r = thunk()
         except Exception as exc:  # an undefined metric (one class, zero targets, ...) is left out
             skipped[f"realized.{name}"] = f"{type(exc).__name__}: {exc}"
+            continue
+        if not r.defined:  # e.g. precision with no predicted positive: undefined, not 0
+            skipped[f"realized.{name}"] = str(r.reason)
             continue
         results[name] = {"value": r.value, "lower": r.ci_low, "upper": r.ci_high}
     return {"n_labels": int(keep.sum()), "metrics": results}

@@ -557,7 +557,12 @@ def show_gate(story: Story, report: GateReport, context: str) -> None:
             story.say("gate", f"{check.name}: {check.reason}", _STATUS_TONES[check.status])
 
 
-_STATUS_TONES: dict[str, Tone] = {"pass": "ok", "warn": "warn", "fail": "fail"}
+_STATUS_TONES: dict[str, Tone] = {
+    "pass": "ok",
+    "warn": "warn",
+    "fail": "fail",
+    "not_evaluated": "warn",
+}
 
 
 def _observed(value: object) -> str:

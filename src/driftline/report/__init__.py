@@ -24,7 +24,6 @@ from driftline.report._document import (
     Text,
     Tone,
 )
-from driftline.report._evaluation import evaluation_report
 from driftline.report._format import (
     MISSING,
     format_count,
@@ -55,7 +54,6 @@ __all__ = [
     "Text",
     "Tone",
     "bar_chart",
-    "evaluation_report",
     "format_count",
     "format_date",
     "format_interval",

@@ -7,6 +7,7 @@
 """
 
 from driftline.testing._datasets import DRIFTED_COLUMNS, make_monitoring_data
+from driftline.testing._gate_checks import check_gate_check
 from driftline.testing._notifier_checks import check_notifier
 from driftline.testing._profile_checks import (
     assert_profiles_equivalent,
@@ -24,6 +25,7 @@ __all__ = [
     "DRIFTED_COLUMNS",
     "assert_profiles_equivalent",
     "check_count_distance",
+    "check_gate_check",
     "check_mergeable",
     "check_notifier",
     "check_roundtrip",

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, model_validator
+import numpy as np
+from pydantic import Field, field_validator, model_validator
 
 from driftline import metrics as m
 from driftline.exceptions import ParameterError, SchemaMismatchError
-from driftline.gate._checks._metrics import higher_is_better, one_sided_comparison
+from driftline.gate._checks._metrics import (
+    comparison_inputs,
+    higher_is_better,
+    one_sided_comparison,
+    registered_metric,
+)
 from driftline.gate._registry import CheckOutcome, CheckSpec, fmt, register_check
 
 if TYPE_CHECKING:
     from driftline.gate._context import GateContext
 
 __all__ = ["FairnessCheck", "SliceCheck"]
-
-SliceMetricName = Literal[
-    "accuracy", "precision", "recall", "specificity", "f1", "roc_auc", "log_loss", "brier",
-    "mae", "rmse",
-]  # fmt: skip
 
 
 @register_check("slices")
@@ -33,7 +34,7 @@ class SliceCheck(CheckSpec):
     """
 
     kind: Literal["slices"] = "slices"
-    metric: SliceMetricName = "accuracy"
+    metric: str = Field(default="accuracy", description="A metric slices can be tested on.")
     min_support: int = Field(default=100, ge=10)
     min_value: float | None = None
     max_value: float | None = None
@@ -41,6 +42,11 @@ class SliceCheck(CheckSpec):
     columns: tuple[str, ...] | None = None
     n_bins: int = Field(default=5, ge=2, le=50)
     pairs: bool = False
+
+    @field_validator("metric")
+    @classmethod
+    def _sliceable(cls, value: str) -> str:
+        return registered_metric(value, sliceable=True)
 
     @model_validator(mode="after")
     def _something(self) -> SliceCheck:
@@ -59,31 +65,41 @@ class SliceCheck(CheckSpec):
         return f"slices (n >= {self.min_support}) {self.metric} " + ", ".join(parts)
 
     def evaluate(self, ctx: GateContext) -> CheckOutcome:
-        regression = self.metric in ("mae", "rmse")
-        if regression != (ctx.policy.task == "regression"):
+        spec = m.get_metric(self.metric)
+        task = ctx.policy.task
+        if task not in spec.tasks:
+            fits = [n for n, s in m.METRICS.items() if task in s.tasks and s.slice_test]
             raise ParameterError(
                 f"The check {self.label!r} uses {self.metric!r}, which does not apply to task "
-                f"{ctx.policy.task!r}; use mae or rmse for regression, the others for binary."
+                f"{task!r}; use one of {', '.join(fits)}."
             )
         y = ctx.require_target(self.label)
-        cand = ctx.candidate_scores()
         cols = list(self.columns or ctx.features)
         missing = [c for c in cols if c not in ctx.data.columns]
         if missing:
             raise SchemaMismatchError(f"The check {self.label!r}: no column(s) {missing} in data.")
         frame = ctx.data[cols]
-        score_metric = self.metric in ("roc_auc", "log_loss", "brier")
-        pred = None if score_metric else (cand if ctx.policy.task == "regression" else None)
+        if spec.needs_scores or task == "binary":  # binary: thresholded inside
+            score, pred = ctx.candidate_scores(), None
+        else:
+            score, pred = None, ctx.candidate_predictions(self.label)
         report = m.find_worst_slices(
             {c: frame[c].to_numpy() for c in cols}, y,
-            y_score=cand if pred is None else None, y_pred=pred, metric=self.metric,
+            y_score=score, y_pred=pred, metric=self.metric,
             threshold=ctx.policy.threshold, n_bins=self.n_bins, min_support=self.min_support,
             pairs=self.pairs, confidence=ctx.confidence, n_resamples=ctx.policy.n_resamples,
             random_state=ctx.policy.random_state,
         )  # fmt: skip
         if not report.slices:
-            return CheckOutcome(True, None, self.min_value, ">=",
-                                f"no slice has {self.min_support} rows (and as many outside)")  # fmt: skip
+            why = (
+                f"no slice has {self.min_support} rows (and as many outside)"
+                if report.n_skipped == 0
+                else f"{self.metric} is undefined on all {report.n_skipped} candidate slices"
+            )
+            return CheckOutcome.not_evaluated(
+                f"{why}; lower min_support or give more rows", self.min_value,
+                details={"n_tested": report.n_tested, "n_skipped": report.n_skipped},
+            )  # fmt: skip
         hib = higher_is_better(self.metric)
         worst = (min if hib else max)(report.slices, key=lambda s: s.metric.value)
         ok, notes = True, []
@@ -106,13 +122,13 @@ class SliceCheck(CheckSpec):
         if self.max_value is not None and self.min_value is None:
             threshold, op = self.max_value, "<="
         if self.max_gap_vs_champion is not None:
-            champ = ctx.champion_scores(self.label)
+            cand, champ = comparison_inputs(ctx, self.label)
             mask = worst.mask({c: frame[c].to_numpy() for c in cols})
             comp, bound = one_sided_comparison(
                 y[mask], cand[mask], champ[mask], self.metric, ctx, ctx.confidence
             )
             thr = -self.max_gap_vs_champion if hib else self.max_gap_vs_champion
-            gap_ok = bound >= thr if hib else bound <= thr
+            gap_ok = bool(np.isfinite(bound)) and (bound >= thr if hib else bound <= thr)
             ok = ok and gap_ok
             notes.append(
                 f"vs champion on it: difference {fmt(comp.difference)}, one-sided bound "

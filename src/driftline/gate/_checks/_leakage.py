@@ -47,17 +47,29 @@ def _oof_encode(col: NDArray[Any], y: NDArray[np.float64], seed: int) -> NDArray
 
 
 def single_feature_strength(
-    frame: pd.DataFrame, y: NDArray[np.float64], *, task: str, seed: int = 0
+    frame: pd.DataFrame, y: NDArray[Any], *, task: str, seed: int = 0
 ) -> dict[str, float]:
-    """Per column: folded ROC AUC (binary) or ``|Spearman rho|`` (regression) of the column
-    alone against the target. Numeric columns are used as scores (missing values as the
-    lowest value); other columns through an out-of-fold target-mean encoding.
+    """Per column: folded ROC AUC (binary; multiclass: the mean over classes of the
+    one-vs-rest folded AUC) or ``|Spearman rho|`` (regression) of the column alone against
+    the target. Numeric columns are used as scores (missing values as the lowest value);
+    other columns through an out-of-fold target-mean encoding.
 
     >>> import numpy as np, pandas as pd
     >>> y = np.array([0.0, 0.0, 1.0, 1.0])
     >>> single_feature_strength(pd.DataFrame({"x": [1, 2, 3, 4]}), y, task="binary")
     {'x': 1.0}
     """
+    if task == "multiclass":
+        per_class = [
+            single_feature_strength(frame, (y == c).astype(np.float64), task="binary", seed=seed)
+            for c in np.unique(y)
+        ]
+        mean: dict[str, float] = {}
+        for name in frame.columns:
+            values = np.array([p[str(name)] for p in per_class])
+            finite = values[np.isfinite(values)]
+            mean[str(name)] = float(finite.mean()) if finite.size else float("nan")
+        return mean
     out: dict[str, float] = {}
     for name in frame.columns:
         col = frame[name]
@@ -98,11 +110,16 @@ class TargetLeakageCheck(CheckSpec):
         )
         finite = {k: v for k, v in strength.items() if np.isfinite(v)}
         if not finite:
-            return CheckOutcome(True, None, self.max_strength, "<", "no feature could be scored")
+            return CheckOutcome.not_evaluated(
+                "no feature could be scored (a constant target or no usable column)",
+                self.max_strength, "<", details={"strength": strength},
+            )  # fmt: skip
         top = max(finite, key=lambda k: finite[k])
         flagged = sorted(k for k, v in finite.items() if v >= self.max_strength)
         ok = not flagged
-        what = "ROC AUC" if ctx.policy.task == "binary" else "|Spearman rho|"
+        what = {"binary": "ROC AUC", "multiclass": "mean one-vs-rest ROC AUC"}.get(
+            ctx.policy.task, "|Spearman rho|"
+        )
         reason = f"strongest single feature {top!r}: {what} {fmt(finite[top])}" + (
             f"; suspected leakage: {', '.join(flagged)}" if flagged else ""
         )

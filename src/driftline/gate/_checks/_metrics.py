@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from driftline import metrics as m
-from driftline.exceptions import ParameterError
+from driftline.exceptions import InsufficientDataError, ParameterError
 from driftline.gate._registry import CheckOutcome, CheckSpec, fmt, register_check
 
 if TYPE_CHECKING:
@@ -20,63 +19,55 @@ __all__ = [
     "ChampionCheck",
     "MetricCheck",
     "compute_metric",
+    "higher_is_better",
     "one_sided_comparison",
 ]
 
-MetricName = Literal[
-    "roc_auc", "average_precision", "accuracy", "precision", "recall", "f1", "specificity",
-    "log_loss", "brier", "mae", "rmse", "mape", "r2",
-]  # fmt: skip
-CompareName = Literal[
-    "roc_auc", "average_precision", "accuracy", "precision", "recall", "f1", "specificity",
-    "log_loss", "brier", "mae", "rmse", "mape",
-]  # fmt: skip
-
-# name -> (function, higher is better, input: "score" or "label", tasks)
-_METRICS: dict[str, tuple[Callable[..., m.MetricResult], bool, str, tuple[str, ...]]] = {
-    "roc_auc": (m.roc_auc, True, "score", ("binary",)),
-    "average_precision": (m.average_precision, True, "score", ("binary",)),
-    "log_loss": (m.log_loss, False, "score", ("binary",)),
-    "brier": (m.brier_score, False, "score", ("binary",)),
-    "accuracy": (m.accuracy, True, "label", ("binary",)),
-    "precision": (m.precision, True, "label", ("binary",)),
-    "recall": (m.recall, True, "label", ("binary",)),
-    "f1": (m.f1, True, "label", ("binary",)),
-    "specificity": (m.specificity, True, "label", ("binary",)),
-    "mae": (m.mae, False, "score", ("regression",)),
-    "rmse": (m.rmse, False, "score", ("regression",)),
-    "mape": (m.mape, False, "score", ("regression",)),
-    "r2": (m.r2, True, "score", ("regression",)),
-}
-
 
 def higher_is_better(metric: str) -> bool:
-    """Whether larger values of ``metric`` are better."""
-    return _METRICS[metric][1]
+    """Whether larger values of ``metric`` are better (from the metric registry)."""
+    return m.get_metric(metric).greater_is_better
 
 
-def _check_task(ctx: GateContext, metric: str, check: str) -> None:
-    tasks = _METRICS[metric][3]
-    if ctx.policy.task not in tasks:
+def registered_metric(name: str, *, comparable: bool = False, sliceable: bool = False) -> str:
+    """``name`` if the registry has it (and it can be compared / tested on slices)."""
+    spec = m.get_metric(name)  # ParameterError (a ValueError) with a did-you-mean
+    if comparable and not spec.comparable:
+        known = [n for n, s in m.METRICS.items() if s.comparable]
+        raise ValueError(f"{name!r} has no paired comparison; use one of {', '.join(known)}")
+    if sliceable and spec.slice_test is None:
+        known = [n for n, s in m.METRICS.items() if s.slice_test is not None]
+        raise ValueError(f"slices cannot be tested on {name!r}; use one of {', '.join(known)}")
+    return name
+
+
+def check_task(ctx: GateContext, metric: str, check: str) -> m.MetricSpec:
+    """The metric's registry entry; :class:`ParameterError` when it does not fit the task."""
+    spec = m.get_metric(metric)
+    if ctx.policy.task not in spec.tasks:
         raise ParameterError(
             f"The check {check!r} uses {metric!r}, which is defined for task "
-            f"{' or '.join(tasks)}; the policy's task is {ctx.policy.task!r}."
+            f"{' or '.join(sorted(spec.tasks))}; the policy's task is {ctx.policy.task!r}."
         )
+    return spec
 
 
-def compute_metric(ctx: GateContext, metric: str, scores: Any, check: str) -> m.MetricResult:
-    """``metric`` of ``scores`` against the target, with the policy's confidence."""
-    _check_task(ctx, metric, check)
-    fn, _, needs, _ = _METRICS[metric]
+def compute_metric(ctx: GateContext, metric: str, check: str) -> m.MetricResult:
+    """``metric`` of the candidate against the target, with the policy's confidence.
+
+    A metric that is undefined on these rows comes back with a NaN value and a reason.
+    """
+    spec = check_task(ctx, metric, check)
     y = ctx.require_target(check)
-    x = ctx.labels(scores) if needs == "label" else scores
-    return fn(
-        y,
-        x,
-        confidence=ctx.confidence,
-        n_resamples=ctx.policy.n_resamples,
-        random_state=ctx.policy.random_state,
-    )
+    x = ctx.metric_input(spec, "candidate", check)
+    labels = ctx.classes if ctx.policy.task == "multiclass" else None
+    try:
+        return spec.compute(
+            y, x, labels=labels, confidence=ctx.confidence,
+            n_resamples=ctx.policy.n_resamples, random_state=ctx.policy.random_state,
+        )  # fmt: skip
+    except InsufficientDataError as exc:
+        return m.MetricResult.undefined(metric, str(exc), n=len(y), confidence=ctx.confidence)
 
 
 def one_sided_comparison(
@@ -91,14 +82,24 @@ def one_sided_comparison(
         y,
         cand,
         champ,
-        metric=metric,  # type: ignore[arg-type]
+        metric=metric,
         threshold=ctx.policy.threshold,
+        labels=ctx.classes if ctx.policy.task == "multiclass" else None,
         confidence=2.0 * confidence - 1.0,
         n_resamples=ctx.policy.n_resamples,
         random_state=ctx.policy.random_state,
     )
     bound = comp.ci_low if higher_is_better(metric) else comp.ci_high
     return comp, float(bound)
+
+
+def comparison_inputs(ctx: GateContext, check: str) -> tuple[Any, Any]:
+    """Candidate and champion as ``compare_metric`` takes them: scores (binary, thresholded
+    there), predictions (regression) or ``(n, K)`` probabilities (multiclass)."""
+    if ctx.policy.task == "multiclass":
+        return (ctx.class_probabilities("candidate", check),
+                ctx.class_probabilities("champion", check))  # fmt: skip
+    return ctx.candidate_scores(), ctx.champion_scores(check)
 
 
 @register_check("metric")
@@ -112,9 +113,14 @@ class MetricCheck(CheckSpec):
     """
 
     kind: Literal["metric"] = "metric"
-    metric: MetricName
+    metric: str = Field(description="A metric of driftline.metrics.METRICS for the task.")
     min: float | None = None
     max: float | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return registered_metric(value)
 
     @model_validator(mode="after")
     def _one_bound(self) -> MetricCheck:
@@ -130,17 +136,22 @@ class MetricCheck(CheckSpec):
         )
 
     def evaluate(self, ctx: GateContext) -> CheckOutcome:
-        r = compute_metric(ctx, self.metric, ctx.candidate_scores(), self.label)
+        r = compute_metric(ctx, self.metric, self.label)
+        op: Literal[">=", "<="]
         if self.min is not None:
             ok, thr, op = r.value >= self.min, self.min, ">="
         else:
             ok, thr, op = r.value <= float(self.max or 0.0), float(self.max or 0.0), "<="
+        if not r.defined:
+            return CheckOutcome.not_evaluated(
+                f"{self.metric} is {r.reason or 'undefined'} (n={r.n})", thr, op, r.to_dict()
+            )
         pct = round(100 * r.confidence)
         reason = (
             f"{self.metric} {fmt(r.value)} {op if ok else 'violates ' + op} {thr:g} "
             f"({pct}% CI [{fmt(r.ci_low)}, {fmt(r.ci_high)}], {r.method}, n={r.n})"
         )
-        return CheckOutcome(ok, r.value, thr, op, reason, r.ci_low, r.ci_high, r.to_dict())  # type: ignore[arg-type]
+        return CheckOutcome(ok, r.value, thr, op, reason, r.ci_low, r.ci_high, r.to_dict())
 
 
 @register_check("champion")
@@ -156,9 +167,14 @@ class ChampionCheck(CheckSpec):
     """
 
     kind: Literal["champion"] = "champion"
-    metric: CompareName
+    metric: str = Field(description="A comparable metric of driftline.metrics.METRICS.")
     margin: float = Field(default=0.0, ge=0.0)
     confidence: float | None = Field(default=None, gt=0.5, lt=1.0)
+
+    @field_validator("metric")
+    @classmethod
+    def _comparable(cls, value: str) -> str:
+        return registered_metric(value, comparable=True)
 
     def describe(self) -> str:
         op = ">=" if higher_is_better(self.metric) else "<="
@@ -166,16 +182,25 @@ class ChampionCheck(CheckSpec):
         return f"{self.metric} {op} champion {sign} {self.margin:g}"
 
     def evaluate(self, ctx: GateContext) -> CheckOutcome:
-        _check_task(ctx, self.metric, self.label)
+        check_task(ctx, self.metric, self.label)
         y = ctx.require_target(self.label)
-        champ = ctx.champion_scores(self.label)
+        cand, champ = comparison_inputs(ctx, self.label)
         conf = self.confidence or ctx.confidence
-        comp, bound = one_sided_comparison(y, ctx.candidate_scores(), champ, self.metric, ctx, conf)
         hib = higher_is_better(self.metric)
         thr = -self.margin if hib else self.margin
+        op: Literal[">=", "<="] = ">=" if hib else "<="
+        try:
+            comp, bound = one_sided_comparison(y, cand, champ, self.metric, ctx, conf)
+        except InsufficientDataError as exc:
+            return CheckOutcome.not_evaluated(f"{self.metric}: {exc}", thr, op)
+        if not np.isfinite(bound):
+            return CheckOutcome.not_evaluated(
+                f"{self.metric} is undefined for the candidate or the champion on these rows "
+                f"(candidate {fmt(comp.value_a)}, champion {fmt(comp.value_b)})", thr, op,
+                comp.to_dict(),
+            )  # fmt: skip
         ok = bound >= thr if hib else bound <= thr
         side = "lower" if hib else "upper"
-        op: Literal[">=", "<="] = ">=" if hib else "<="
         two = round(100 * comp.confidence)
         reason = (
             f"{self.metric} difference {fmt(comp.difference)} (candidate {fmt(comp.value_a)} vs "
@@ -205,8 +230,19 @@ class CalibrationCheck(CheckSpec):
         return f"ECE <= {self.max_ece:g}"
 
     def evaluate(self, ctx: GateContext) -> CheckOutcome:
+        if ctx.policy.task == "multiclass":
+            spec = m.get_metric("ece_top_label")
+            r = spec.compute(
+                ctx.require_target(self.label), ctx.class_probabilities("candidate", self.label),
+                labels=ctx.classes, n_bins=self.n_bins, strategy=self.strategy,
+                confidence=ctx.confidence, n_resamples=ctx.policy.n_resamples,
+                random_state=ctx.policy.random_state,
+            )  # fmt: skip
+            return self._outcome(r, "top-label ECE")
         if ctx.policy.task != "binary":
-            raise ParameterError(f"The check {self.label!r} (calibration) needs task 'binary'.")
+            raise ParameterError(
+                f"The check {self.label!r} (calibration) needs task 'binary' or 'multiclass'."
+            )
         y = ctx.require_target(self.label)
         s = ctx.candidate_scores()
         if np.nanmin(s) < 0 or np.nanmax(s) > 1:
@@ -218,9 +254,12 @@ class CalibrationCheck(CheckSpec):
             y, s, n_bins=self.n_bins, strategy=self.strategy, confidence=ctx.confidence,
             n_resamples=ctx.policy.n_resamples, random_state=ctx.policy.random_state,
         )  # fmt: skip
+        return self._outcome(r, "ECE")
+
+    def _outcome(self, r: m.MetricResult, what: str) -> CheckOutcome:
         ok = r.value <= self.max_ece
         reason = (
-            f"ECE ({self.strategy}, {self.n_bins} bins) {fmt(r.value)} "
+            f"{what} ({self.strategy}, {self.n_bins} bins) {fmt(r.value)} "
             f"{'<=' if ok else 'violates <='} {self.max_ece:g} "
             f"({round(100 * r.confidence)}% CI [{fmt(r.ci_low)}, {fmt(r.ci_high)}])"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import time
 import tracemalloc
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
 import pandas as pd
@@ -48,6 +48,7 @@ class LatencyCheck(CheckSpec):
     """
 
     kind: Literal["latency"] = "latency"
+    measured: ClassVar[bool] = True
     p95_ms: float = Field(gt=0.0)
     n_calls: int = Field(default=200, ge=20, le=100_000)
     warmup: int = Field(default=10, ge=0)
@@ -87,6 +88,7 @@ class ThroughputCheck(CheckSpec):
     """
 
     kind: Literal["throughput"] = "throughput"
+    measured: ClassVar[bool] = True
     min_rows_per_second: float = Field(gt=0.0)
     batch_size: int = Field(default=10_000, ge=1)
     repeats: int = Field(default=3, ge=1, le=50)
@@ -153,6 +155,7 @@ class MemoryCheck(CheckSpec):
     """
 
     kind: Literal["memory"] = "memory"
+    measured: ClassVar[bool] = True
     max_mb: float = Field(gt=0.0)
     batch_size: int = Field(default=10_000, ge=1)
 

@@ -1,8 +1,8 @@
 """The page of ``driftline evaluate --html``: metrics with intervals, the confusion matrix,
 ROC and precision-recall curves, the reliability (calibration) curve and the worst slices.
 
-This module renders results of :mod:`driftline.metrics`; it imports that package only
-inside functions, so the report primitives stay importable from every layer.
+It renders an :class:`EvaluationReport` with the report primitives of
+:mod:`driftline.report` (a lower layer: it knows nothing of metrics).
 """
 
 from __future__ import annotations
@@ -11,19 +11,29 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from driftline.report._document import Callout, Chart, Report, Stat, Table, Text
-from driftline.report._format import (
+from driftline.metrics._calibration import reliability_curve
+from driftline.report import (
+    MISSING,
+    Callout,
+    Chart,
+    Curve,
+    Report,
+    Stat,
+    Table,
+    Text,
     format_count,
     format_interval,
     format_number,
     format_p_value,
     format_percent,
+    heatmap_chart,
+    histogram_chart,
+    xy_chart,
 )
-from driftline.report._svg import histogram_chart
-from driftline.report._svg_xy import Curve, heatmap_chart, xy_chart
 
 if TYPE_CHECKING:
-    from driftline.metrics import EvaluationReport, SliceReport
+    from driftline.metrics._evaluate import EvaluationReport
+    from driftline.metrics._slices import SliceReport
 
 __all__ = ["evaluation_report"]
 
@@ -47,7 +57,7 @@ def _metrics(page: Report, evaluation: EvaluationReport) -> None:
     pct = round(100 * evaluation.confidence)
     section = page.section("Metrics")
     for name in _HEADLINE:
-        if name in evaluation.metrics:
+        if name in evaluation.metrics and evaluation.metrics[name].defined:
             m = evaluation.metrics[name]
             section.add(
                 Stat(
@@ -61,6 +71,8 @@ def _metrics(page: Report, evaluation: EvaluationReport) -> None:
             ["metric", "value", f"{pct}% CI", "method"],
             [
                 [k, _value(m.value), format_interval(m.ci_low, m.ci_high, decimals=3), m.method]
+                if m.defined
+                else [k, "undefined", MISSING, m.reason or "undefined on this data"]
                 for k, m in evaluation.metrics.items()
             ],
             numeric=(1, 2),
@@ -95,8 +107,6 @@ def _confusion(page: Report, evaluation: EvaluationReport) -> None:
 
 def _curves(page: Report, y: np.ndarray[Any, Any], s: np.ndarray[Any, Any], n_bins: int) -> None:
     from sklearn.metrics import precision_recall_curve, roc_curve
-
-    from driftline.metrics import reliability_curve
 
     section = page.section("Ranking and calibration")
     fpr, tpr, _ = roc_curve(y, s)
