@@ -19,6 +19,8 @@ closest built-in exception, so code written against ``ValueError`` or
     ├── SerializationError      (ValueError)    bytes are corrupt or of an incompatible version
     └── MissingDependencyError  (ImportError)   an optional extra is not installed
 
+    DataWarning                 (UserWarning)   the data was read, but probably not as meant
+
 Messages say what was wrong, what was received and how to fix it, so that the
 CLI can print them as a single line.
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 __all__ = [
     "DataError",
+    "DataWarning",
     "DriftlineError",
     "InsufficientDataError",
     "MissingDependencyError",
@@ -81,3 +84,9 @@ class SerializationError(DriftlineError, ValueError):
 
 class MissingDependencyError(DriftlineError, ImportError):
     """An optional dependency is not installed; the message gives the ``pip`` command."""
+
+
+class DataWarning(UserWarning):
+    """The data could be read, but probably not as its author meant (a warning, not an
+    error): a column that looks numeric read as categorical, values that could not be
+    read as their column's kind. The CLI prints each one as a ``warning:`` line."""

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from driftline.cli._common import JsonOption, existing_path, split_columns
+from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
 from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
 
 
+@with_input_options
 def estimate(
     reference: Annotated[
         Path, typer.Argument(help="Labelled reference predictions: Parquet or CSV.")
@@ -34,6 +35,8 @@ def estimate(
         typer.Option("--features", help="Feature columns to check for covariate shift."),
     ] = None,
     json_output: JsonOption = False,
+    *,
+    inputs: InputOptions,
 ) -> None:
     """Estimate ROC AUC, F1, accuracy, ... of CURRENT from its scores alone (CBPE).
 
@@ -41,11 +44,10 @@ def estimate(
     If CURRENT has the target column, realized values are compared with the estimates.
     """
     from driftline.estimate import CBPE
-    from driftline.profiles._input import to_typed_table
 
     scores = split_columns(score) or []
-    ref = to_typed_table(existing_path(reference, what="reference")).to_pandas()
-    cur = to_typed_table(existing_path(current, what="current")).to_pandas()
+    ref_table, cur_table = inputs.read_pair(reference, current)
+    ref, cur = ref_table.to_pandas(), cur_table.to_pandas()
     cbpe = CBPE(
         problem="multiclass" if len(scores) > 1 else "binary",
         chunk_size=chunk_size,

@@ -202,7 +202,7 @@ def _skops_model(path: Path, trusted: Collection[str]) -> Any:
 
 
 def _predictions_file(path: Path, column: str) -> FloatArray:
-    from driftline.profiles._input import to_table
+    from driftline.tabular import to_table
 
     table = to_table(str(path))
     if column not in table.column_names:

@@ -234,7 +234,8 @@ def _column(
     found = _missing(col, ref, t) + _invalid(col, t) + _constant(col, t)
     if ref is None:
         return found
-    if {col.kind, ref.kind} != {"categorical", "text"} and col.kind != ref.kind:
+    empty = col.n_rows > 0 and col.n_null == col.n_rows  # no value: its kind is unknown
+    if {col.kind, ref.kind} != {"categorical", "text"} and col.kind != ref.kind and not empty:
         msg = f"kind is {col.kind!r}; it was {ref.kind!r} in the reference"
         return [*found, QualityFinding(col.name, "kind_changed", "error", msg)]
     if isinstance(col, NumericProfile) and isinstance(ref, NumericProfile):
