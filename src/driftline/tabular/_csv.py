@@ -33,7 +33,7 @@ CSV_SUFFIXES: Final = (".csv", ".csv.gz", ".csv.bz2", ".tsv", ".txt")
 #: Delimiters the sniffer considers, in order of preference on a tie.
 DELIMITERS: Final = (",", ";", "\t", "|")
 _SNIFF_BYTES: Final = 1 << 18
-_SNIFF_ROWS: Final = 200
+_SNIFF_ROWS: Final = 5000
 _BLOCK_SIZE: Final = 1 << 22
 _ROW_SHARE: Final = 0.9
 
@@ -152,14 +152,14 @@ def _head(path: Path, encoding: str) -> tuple[str, bool]:
     return text, complete
 
 
-def _rows(text: str, sep: str) -> list[list[str]]:
+def _rows(text: str, sep: str, limit: int = _SNIFF_ROWS) -> list[list[str]]:
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     rows: list[list[str]] = []
     try:
         for row in reader:
             if row:
                 rows.append(row)
-            if len(rows) >= _SNIFF_ROWS:
+            if len(rows) >= limit:
                 break
     except csv.Error:
         pass
@@ -169,7 +169,7 @@ def _rows(text: str, sep: str) -> list[list[str]]:
 def _sniff_sep(text: str) -> str:
     best, best_width = ",", 1
     for sep in DELIMITERS:
-        widths = [len(r) for r in _rows(text, sep)]
+        widths = [len(r) for r in _rows(text, sep, limit=200)]
         if not widths:
             continue
         width, n = Counter(widths).most_common(1)[0]

@@ -7,6 +7,7 @@ same table from either). A schema fixes the kind of the columns it names, for an
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -125,6 +126,26 @@ def _apply_kinds(table: pa.Table, kinds: Mapping[str, ColumnKind], *, infer_rest
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
+def _written_categories(pf: pq.ParquetFile) -> dict[str, ColumnKind]:
+    """Columns written as categories — pandas ``category`` or Arrow dictionaries — that
+    Arrow reads back as plain values (integer dictionaries): they are categorical."""
+    found: set[str] = set()
+    try:
+        columns = (pf.schema_arrow.pandas_metadata or {}).get("columns", [])
+        found |= {
+            str(c["field_name"])
+            for c in columns
+            if isinstance(c, dict) and c.get("pandas_type") == "categorical"
+        }
+        stored = (pf.metadata.metadata or {}).get(b"ARROW:schema")
+        if stored is not None:
+            written = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(stored)))
+            found |= {f.name for f in written if pa.types.is_dictionary(f.type)}
+    except (ValueError, TypeError, KeyError, pa.ArrowInvalid):
+        pass  # unreadable metadata: nothing to learn from it
+    return dict.fromkeys(sorted(found), "categorical")
+
+
 def _parquet_file(path: Path) -> pq.ParquetFile:
     try:
         # pre_buffer=True (Arrow's default) keeps reading ahead and holds memory that
@@ -178,6 +199,7 @@ def read_table(
         except (pa.ArrowInvalid, OSError) as exc:
             raise DataError(f"Cannot read the Parquet file {source}: {exc}.") from exc
         table = normalize_types(table.replace_schema_metadata(None))
+        kinds = {**_written_categories(pf), **kinds}
         return _apply_kinds(
             table, {k: v for k, v in kinds.items() if k in selected}, infer_rest=True
         )
@@ -283,6 +305,7 @@ def _file_slices(
         names = pf.schema_arrow.names
         selected = select_columns(names, cols, source)
         _check_known(kinds, names, source)
+        kinds = {**_written_categories(pf), **kinds}
         wanted = {k: v for k, v in kinds.items() if k in selected}
         empty = True
         for batch in pf.iter_batches(batch_size=size, columns=selected):

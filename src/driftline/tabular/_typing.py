@@ -75,19 +75,19 @@ def invalid_count(field: pa.Field) -> int:
     return int((field.metadata or {}).get(INVALID_KEY, b"0"))
 
 
-def _uses_format(sample: pa.Array, fmt: CsvFormat) -> tuple[str, str | None] | None:
-    """The number format to undo for this column, if its values are written in it."""
-    if fmt.decimal == "." and fmt.thousands is None:
+def _uses_format(
+    sample: pa.Array, column: pa.ChunkedArray, fmt: CsvFormat
+) -> tuple[str, str | None] | None:
+    """The number format to undo for this column, if its values are written in it: most
+    of the sample fits the format, and some value of the column uses its marks."""
+    if (fmt.decimal == "." and fmt.thousands is None) or not len(sample):
         return None
-    if not len(sample):
-        return None
-    trimmed = pc.utf8_trim_whitespace(sample)
     pattern = number_format_re(fmt.decimal, fmt.thousands)
-    matched = pc.sum(pc.match_substring_regex(trimmed, pattern)).as_py() or 0
-    if matched < _SHARE * len(sample):
+    matched = pc.sum(pc.match_substring_regex(pc.utf8_trim_whitespace(sample), pattern))
+    if (matched.as_py() or 0) < _SHARE * len(sample):
         return None
     marks = [m for m in (fmt.thousands, "," if fmt.decimal == "," else None) if m]
-    if not any(pc.any(pc.match_substring(trimmed, m)).as_py() for m in marks):
+    if not any(pc.any(pc.match_substring(column, m)).as_py() for m in marks):
         return None
     return fmt.decimal, fmt.thousands
 
@@ -120,7 +120,7 @@ def plan_columns(
         column = table.column(field.name)
         head = pc.drop_null(column.slice(0, 4096))
         sample = head.combine_chunks() if isinstance(head, pa.ChunkedArray) else head
-        number_format = _uses_format(sample.slice(0, 1000), fmt)
+        number_format = _uses_format(sample.slice(0, 1000), column, fmt)
         forced = schema.get(field.name)
         if forced is not None:
             if forced != "numeric":
@@ -193,7 +193,8 @@ def type_table(
                 DataWarning(
                     f"Column {field.name!r}{where}: {n_bad:,} value(s) are not {plan.kind} "
                     f"(e.g. {example!r}) and are read as missing. Fix the values, or give "
-                    f"the column another kind (CLI: --schema/--categorical; API: schema=)."
+                    "their number format (CLI: --decimal/--thousands) or the column's kind "
+                    "(CLI: --schema/--categorical; API: schema=)."
                 ),
                 stacklevel=3,
             )
