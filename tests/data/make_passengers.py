@@ -38,10 +38,15 @@ def rows(n: int = 600, seed: int = 1912) -> list[dict[str, str]]:
         fare = float(np.round(rng.lognormal(2.3 + 0.9 * (3 - pclass), 0.6), 4))
         if pclass == 1 and rng.random() < 0.05:
             fare = float(np.round(rng.uniform(1000, 1500), 2))
-        title = "Mrs." if sex == "female" and rng.random() < 0.6 else ("Miss." if sex == "female" else "Mr.")
+        title = (
+            "Mrs."
+            if sex == "female" and rng.random() < 0.6
+            else ("Miss." if sex == "female" else "Mr.")
+        )
         name = f"{rng.choice(SURNAMES)}, {title} {rng.choice(FIRST[sex])}"
         ticket = (
-            f"PC {rng.integers(10000, 99999)}" if pclass == 1 and rng.random() < 0.5
+            f"PC {rng.integers(10000, 99999)}"
+            if pclass == 1 and rng.random() < 0.5
             else f"{rng.integers(0, 10)}{rng.integers(100000, 999999)}"
         )
         out.append({
