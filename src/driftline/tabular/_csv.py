@@ -180,30 +180,22 @@ def _sniff_sep(text: str) -> str:
 
 def _sniff_numbers(rows: list[list[str]]) -> tuple[str, str | None]:
     """The decimal mark and the thousands separator the values use."""
-    seen: Counter[str] = Counter()
-    for row in rows[1:]:
-        for value in row:
-            v = value.strip()
-            if not v or not v[-1].isdigit():
-                continue
-            for key, pattern in (
-                ("comma_decimal", _COMMA_DECIMAL),
-                ("dot_decimal", _DOT_DECIMAL),
-                ("comma_groups", _COMMA_GROUPS),
-                ("dot_groups", _DOT_GROUPS),
-                ("space_groups", _SPACE_GROUPS),
-            ):
-                if pattern.match(v):
-                    seen[key] += 1
-    decimal = "," if seen["comma_decimal"] and not seen["dot_decimal"] else "."
-    thousands: str | None = None
-    if decimal == "." and seen["comma_groups"]:
-        thousands = ","
-    elif decimal == "," and seen["dot_groups"]:
-        thousands = "."
-    elif seen["space_groups"]:
-        thousands = " "
-    return decimal, thousands
+    values = [v.strip() for row in rows[1:] for v in row if v[-1:].isdigit()]
+    commas = [v for v in values if "," in v]
+    spaced = [v for v in values if " " in v or "\u00a0" in v]
+    if not commas and not spaced:  # plain numbers (the common case): nothing to undo
+        return ".", None
+    comma_decimal = any(_COMMA_DECIMAL.match(v) for v in commas)
+    dot_decimal = any(_DOT_DECIMAL.match(v) for v in values if "." in v)
+    decimal = "," if comma_decimal and not dot_decimal else "."
+    if decimal == "." and any(_COMMA_GROUPS.match(v) for v in commas):
+        return decimal, ","
+    if decimal == "," and any(_DOT_GROUPS.match(v) for v in values if "." in v):
+        return decimal, "."
+    grouped = [v for v in spaced if _SPACE_GROUPS.match(v)]
+    if grouped:
+        return decimal, "\u00a0" if any("\u00a0" in v for v in grouped) else " "
+    return decimal, None
 
 
 def sniff(path: Path, options: CsvOptions) -> CsvFormat:

@@ -20,6 +20,7 @@ from driftline.tabular._patterns import (
     DATETIME_RE,
     FORMATTED_NUMBER_RE,
     HAS_SEPARATOR_RE,
+    INTEGER_RE,
     LEADING_ZERO_RE,
     NUMBER_RE,
 )
@@ -151,14 +152,18 @@ def _string_kind(arr: pa.Array | pa.ChunkedArray) -> ColumnKind | None:
     if _share(sample, DATETIME_RE) >= PARSE_SHARE:
         return "datetime"
     if _share(sample, NUMBER_RE) >= PARSE_SHARE:
-        return "categorical" if has_leading_zero(arr) else "numeric"
+        # Only digit strings can be codes; then any value of the column may show it.
+        codes = _share(sample, INTEGER_RE) >= PARSE_SHARE and has_leading_zero(arr)
+        return "categorical" if codes else "numeric"
     mean_len = (pc.sum(pc.binary_length(sample)).as_py() or 0) / len(sample)
     return "text" if mean_len >= TEXT_MEAN_BYTES else "categorical"
 
 
 def _share_in(sample: pa.Array, values: tuple[str, ...]) -> float:
-    hits = pc.sum(pc.is_in(sample, value_set=pa.array(values, pa.large_string()))).as_py() or 0
-    return float(hits) / len(sample)
+    hits = pc.equal(sample, values[0])
+    for value in values[1:]:  # scalar comparisons: no Python list -> Arrow conversion
+        hits = pc.or_(hits, pc.equal(sample, value))
+    return float(pc.sum(hits).as_py() or 0) / len(sample)
 
 
 def numeric_looking(arr: pa.Array | pa.ChunkedArray) -> str | None:

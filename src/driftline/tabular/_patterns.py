@@ -23,11 +23,12 @@ __all__ = [
 
 #: A plain number: what ``float()`` reads (no separators), with nan / inf spellings.
 NUMBER_RE: Final = r"^[-+]?(?:(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|(?i:nan|inf|infinity))$"
-#: A NaN spelled as text (a value, not a missing cell).
-NAN_RE: Final = r"^\s*[-+]?(?i:nan)\s*$"
-INTEGER_RE: Final = r"^\s*[-+]?\d+\s*$"
+#: A whole number (the digits Arrow reads as int64, without a sign ``+``).
+INTEGER_RE: Final = r"^-?\d+$"
 #: A digit string with a leading zero: a code (``"02139"``), not a quantity.
 LEADING_ZERO_RE: Final = r"^\s*[-+]?0\d"
+#: A NaN spelled as text (a value, not a missing cell).
+NAN_RE: Final = r"^\s*[-+]?(?i:nan)\s*$"
 #: An ISO 8601 date or timestamp, with an optional zone.
 DATETIME_RE: Final = (
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)?"

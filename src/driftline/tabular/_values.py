@@ -36,8 +36,6 @@ __all__ = [
 _SECONDS: Final = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
 _UTC: Final = pa.timestamp("us", tz="UTC")
 _NAIVE: Final = pa.timestamp("us")
-# Integers with more digits may not fit in int64: they are read as floats.
-_MAX_INT_DIGITS: Final = 18
 
 Column: TypeAlias = pa.Array | pa.ChunkedArray
 
@@ -63,27 +61,33 @@ def parse_numbers(strings: Column, *, integers: bool = False) -> tuple[pa.Array,
     >>> values, n_bad = parse_numbers(pa.array([" 1.5", "oops", None, "nan", "-2e3"]))
     >>> values.to_pylist()[:3], n_bad
     ([1.5, None, None], 1)
-    >>> parse_numbers(pa.array(["12", "+4", None]), integers=True)[0].type
+    >>> parse_numbers(pa.array(["12", "-4", None]), integers=True)[0].type
     DataType(int64)
     """
-    arr = pc.utf8_trim_whitespace(_contiguous(strings))
+    arr = _contiguous(strings)
+    integers = integers and arr.null_count < len(arr)  # no value: no reason for integers
+    clean = _cast_numbers(arr, integers)  # the common case: every value is a plain number
+    if clean is not None:
+        return clean, 0
+    arr = pc.utf8_trim_whitespace(arr)
     ok = pc.match_substring_regex(arr, NUMBER_RE)
     n_bad = _count(pc.and_(pc.is_valid(arr), pc.invert(ok)))
-    text = pc.if_else(ok, arr, pa.scalar(None, arr.type))
-    if integers and _all_integers(text):
-        return pc.cast(pc.replace_substring_regex(text, r"^\+", ""), pa.int64()), n_bad
-    return pc.cast(text, pa.float64()), n_bad
+    text = pc.replace_substring_regex(pc.if_else(ok, arr, pa.scalar(None, arr.type)), r"^\+", "")
+    return _cast_numbers(text, integers) or pc.cast(text, pa.float64()), n_bad
 
 
-def _all_integers(text: pa.Array) -> bool:
-    present = len(text) - text.null_count
-    if not present:
-        return False
-    whole = pc.match_substring_regex(text, INTEGER_RE)
-    if _count(whole) != present:
-        return False
-    longest = pc.max(pc.utf8_length(text)).as_py() or 0
-    return bool(longest <= _MAX_INT_DIGITS)
+def _cast_numbers(arr: pa.Array, integers: bool) -> pa.Array | None:
+    """Arrow's own parse (int64 first when ``integers`` and the first values are whole
+    numbers), or None if a value does not fit."""
+    head = pc.drop_null(arr.slice(0, 1000))
+    whole = integers and bool(pc.all(pc.match_substring_regex(head, INTEGER_RE)).as_py())
+    targets = (pa.int64(), pa.float64()) if whole else (pa.float64(),)
+    for target in targets:
+        try:
+            return pc.cast(arr, target)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+    return None
 
 
 def parse_booleans(strings: Column) -> tuple[pa.Array, int]:
