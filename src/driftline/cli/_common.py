@@ -158,19 +158,29 @@ def existing_path(path: Path, *, what: str) -> Path:
 @contextmanager
 def surfaced_warnings(source: Path | None = None) -> Iterator[None]:
     """Print every :class:`DataWarning` raised inside as ``warning: SOURCE: message``."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", DataWarning)
-        yield
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", DataWarning)
+            try:
+                yield
+            finally:
+                caught = list(recorded)
+    finally:  # also when reading failed: the warnings may say why
+        _print_warnings(caught, source)
+
+
+def _print_warnings(caught: list[warnings.WarningMessage], source: Path | None) -> None:
     seen: set[str] = set()
     for item in caught:
-        if issubclass(item.category, DataWarning):
-            text = str(item.message)
-            if text not in seen:
-                seen.add(text)
-                where = "" if source is None else f"{source}: "
-                err_console.print(f"warning: {where}{text}", markup=False)
-        else:
+        if not issubclass(item.category, DataWarning):
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+            continue
+        text = str(item.message)
+        if text not in seen:
+            seen.add(text)
+            where = "" if source is None else f"{source}: "
+            err_console.print(f"warning: {where}{text}", markup=False)
 
 
 @dataclass(frozen=True)
