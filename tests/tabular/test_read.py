@@ -137,6 +137,10 @@ def test_pandas_category_is_categorical_and_zip_codes_keep_their_zeros(tmp_path:
     assert table_kinds(read_table(tmp_path / "p.parquet"))["pclass"] == "categorical"
     zips = read_table(PASSENGERS)["home_zip"].to_pylist()
     assert all(z is None or len(z) == 5 for z in zips)
+    # Integer codes given their kind can be tested as categories (chi-squared).
+    codes = to_table(frame[["pclass", "sibsp"]].astype("int64"), schema={"sibsp": "categorical"})
+    detector = DriftDetector(method={"sibsp": "chi2"}).fit(codes)
+    assert detector.compare(codes).columns["sibsp"].method == "chi2"
 
 
 def test_a_schema_overrides_inference_on_every_loader(tmp_path: Path) -> None:

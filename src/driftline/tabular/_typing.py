@@ -92,7 +92,9 @@ def _uses_format(
     return fmt.decimal, fmt.thousands
 
 
-def undo_number_format(arr: pa.Array, number_format: tuple[str, str | None]) -> pa.Array:
+def undo_number_format(
+    arr: pa.Array | pa.ChunkedArray, number_format: tuple[str, str | None]
+) -> pa.Array | pa.ChunkedArray:
     """Values written as ``1.303,48`` (decimal ``","``, thousands ``"."``) as ``1303.48``.
 
     Only values in that format change; the others are left for the parser to count.
@@ -128,19 +130,9 @@ def plan_columns(
             plans[field.name] = ColumnPlan(forced, True, number_format)
             continue
         if number_format is not None:
-            column = _undo_chunked(column, number_format)
+            column = undo_number_format(column, number_format)
         plans[field.name] = ColumnPlan(infer_kind(field, column), False, number_format)
     return plans
-
-
-def _undo_chunked(
-    column: pa.ChunkedArray | pa.Array, number_format: tuple[str, str | None]
-) -> pa.ChunkedArray | pa.Array:
-    if isinstance(column, pa.ChunkedArray):
-        return pa.chunked_array(
-            [undo_number_format(c, number_format) for c in column.chunks], column.type
-        )
-    return undo_number_format(column, number_format)
 
 
 def _type_text(arr: pa.Array, plan: ColumnPlan, *, whole: bool) -> tuple[pa.Array, int, str | None]:
@@ -179,12 +171,10 @@ def type_table(
     :class:`DataWarning`); otherwise it is one batch of a stream (numbers are float64).
     """
     fields: list[pa.Field] = []
-    arrays: list[pa.Array] = []
+    arrays: list[pa.Array | pa.ChunkedArray] = []
     for field in table.schema:
         column = table.column(field.name)
-        arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
-        if not column.num_chunks:
-            arr = pa.array([], field.type)
+        arr = column if column.num_chunks else pa.array([], field.type)
         plan = plans[field.name]
         typed, n_bad, example = _type_text(arr, plan, whole=whole)
         if example is not None:
@@ -203,7 +193,9 @@ def type_table(
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
 
-def conform(arr: pa.Array | pa.ChunkedArray, kind: ColumnKind) -> tuple[pa.Array, int]:
+def conform(
+    arr: pa.Array | pa.ChunkedArray, kind: ColumnKind
+) -> tuple[pa.Array | pa.ChunkedArray, int]:
     """Values of any type made to fit ``kind`` (a schema's choice), and the unreadable count.
 
     >>> conform(pa.array([2139, 501]), "categorical")[0].type
@@ -211,18 +203,14 @@ def conform(arr: pa.Array | pa.ChunkedArray, kind: ColumnKind) -> tuple[pa.Array
     >>> conform(pa.array(["1.5", "x"]), "numeric")[0].to_pylist()
     [1.5, None]
     """
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     t = arr.type
     if kind in ("categorical", "text"):
         if pa.types.is_dictionary(t) and kind == "categorical":
             return arr, 0
         strings = string_values(arr)
-        if isinstance(strings, pa.ChunkedArray):
-            strings = strings.combine_chunks()
         return (strings.dictionary_encode() if kind == "categorical" else strings), 0
     if pa.types.is_dictionary(t):
-        arr = arr.dictionary_decode()
+        arr = pc.cast(arr, t.value_type)
         t = arr.type
     if pa.types.is_null(t):
         empty = {"numeric": pa.float64(), "boolean": pa.bool_(), "datetime": pa.timestamp("us")}

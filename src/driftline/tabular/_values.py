@@ -54,7 +54,7 @@ def _count(mask: pa.Array) -> int:
     return int(pc.sum(mask).as_py() or 0)
 
 
-def parse_numbers(strings: Column, *, integers: bool = False) -> tuple[pa.Array, int]:
+def parse_numbers(strings: Column, *, integers: bool = False) -> tuple[Column, int]:
     """Strings as float64 (or int64 when ``integers`` and every value is a whole number
     that fits), and how many present values are not numbers (they become null).
 
@@ -64,7 +64,7 @@ def parse_numbers(strings: Column, *, integers: bool = False) -> tuple[pa.Array,
     >>> parse_numbers(pa.array(["12", "-4", None]), integers=True)[0].type
     DataType(int64)
     """
-    arr = _contiguous(strings)
+    arr = strings  # chunk by chunk: no copy of the text
     integers = integers and arr.null_count < len(arr)  # no value: no reason for integers
     clean = _cast_numbers(arr, integers)  # the common case: every value is a plain number
     if clean is not None:
@@ -76,7 +76,7 @@ def parse_numbers(strings: Column, *, integers: bool = False) -> tuple[pa.Array,
     return _cast_numbers(text, integers) or pc.cast(text, pa.float64()), n_bad
 
 
-def _cast_numbers(arr: pa.Array, integers: bool) -> pa.Array | None:
+def _cast_numbers(arr: Column, integers: bool) -> Column | None:
     """Arrow's own parse (int64 first when ``integers`` and the first values are whole
     numbers), or None if a value does not fit."""
     head = pc.drop_null(arr.slice(0, 1000))
@@ -90,21 +90,21 @@ def _cast_numbers(arr: pa.Array, integers: bool) -> pa.Array | None:
     return None
 
 
-def parse_booleans(strings: Column) -> tuple[pa.Array, int]:
+def parse_booleans(strings: Column) -> tuple[Column, int]:
     """Strings as booleans (true/t/yes/y/1, false/f/no/n/0, any case) and the count of
     present values that are neither.
 
     >>> parse_booleans(pa.array(["True", "no", "maybe", None]))[0].to_pylist()
     [True, False, None, None]
     """
-    arr = pc.utf8_lower(pc.utf8_trim_whitespace(_contiguous(strings)))
+    arr = pc.utf8_lower(pc.utf8_trim_whitespace(strings))
     yes = pc.is_in(arr, value_set=pa.array(TRUE_TEXT, arr.type))
     no = pc.is_in(arr, value_set=pa.array(FALSE_TEXT, arr.type))
     out = pc.if_else(yes, True, pc.if_else(no, False, pa.scalar(None, pa.bool_())))
     return out, out.null_count - arr.null_count
 
 
-def parse_datetimes(strings: Column) -> tuple[pa.Array, int]:
+def parse_datetimes(strings: Column) -> tuple[Column, int]:
     """Strings as timestamps (microseconds) and the count of present values that are not.
 
     ISO 8601 dates and timestamps are read by Arrow; other spellings by pandas
@@ -115,7 +115,7 @@ def parse_datetimes(strings: Column) -> tuple[pa.Array, int]:
     >>> ts.type, n_bad
     (TimestampType(timestamp[us, tz=UTC]), 1)
     """
-    arr = pc.utf8_trim_whitespace(pc.cast(_contiguous(strings), pa.large_string()))
+    arr = pc.utf8_trim_whitespace(pc.cast(strings, pa.large_string()))
     iso = pc.fill_null(pc.match_substring_regex(arr, DATETIME_RE), False)
     zoned = pc.fill_null(pc.match_substring_regex(arr, ZONED_RE), False)
     has_zone = bool(pc.any(zoned).as_py())
@@ -136,7 +136,7 @@ def parse_datetimes(strings: Column) -> tuple[pa.Array, int]:
     return out, out.null_count - arr.null_count
 
 
-def _pandas_datetimes(arr: pa.Array, *, utc: bool) -> pa.Array:
+def _pandas_datetimes(arr: Column, *, utc: bool) -> pa.Array:
     import pandas as pd
 
     series = pd.Series(arr.to_pylist(), dtype=object)
