@@ -18,7 +18,7 @@ from sklearn import datasets
 
 from driftline.drift import DriftDetector
 from driftline.exceptions import DataError, DataWarning, ParameterError, SchemaMismatchError
-from driftline.profiles import NumericProfile, profile
+from driftline.profiles import NumericProfile, check_quality, profile
 from driftline.tabular import (
     CsvOptions,
     build_schema,
@@ -222,13 +222,17 @@ def test_a_numeric_looking_categorical_column_warns(tmp_path: Path) -> None:
     frame = _price_frame(500, seed=4)
     _write_us(frame, tmp_path / "us.csv")
     with pytest.warns(
-        DataWarning, match=r"'price' is read as categorical.*'\d,\d{3}\.\d\d'.*--numeric price"
+        DataWarning, match=r"'price' is read as categorical: .*'\d,\d{3}\.\d\d'.*--numeric price"
     ):
         table = read_table(tmp_path / "us.csv", csv=CsvOptions(thousands=""))
     assert table_kinds(table)["price"] == "categorical"
     texts = pd.DataFrame({"price": [f"{p:,.2f}" for p in frame["price"]]})
     with pytest.warns(DataWarning, match="look like formatted numbers"):
-        profile(texts)
+        profiled = profile(texts)
+    # The profile's quality report says it too (also for profiles made elsewhere).
+    findings = check_quality(profiled).by_column("price")
+    assert [f.kind for f in findings] == ["looks_numeric"]
+    assert "--numeric price" in findings[0].message
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataWarning)
         read_table(PASSENGERS)  # names, tickets and zip codes are not numbers in disguise

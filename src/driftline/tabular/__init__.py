@@ -25,7 +25,14 @@ same table, and a column has the same kind everywhere.
 """
 
 from driftline.tabular._csv import CsvOptions
-from driftline.tabular._kinds import KIND_KEY, KINDS, ColumnKind, check_kind, infer_kind
+from driftline.tabular._kinds import (
+    KIND_KEY,
+    KINDS,
+    ColumnKind,
+    check_kind,
+    infer_kind,
+    numeric_looking,
+)
 from driftline.tabular._memory import MIXED_TYPES_KEY
 from driftline.tabular._patterns import NULL_VALUES
 from driftline.tabular._read import (
@@ -65,6 +72,7 @@ __all__ = [
     "iter_batches",
     "iter_slices",
     "nan_text_count",
+    "numeric_looking",
     "numeric_values",
     "read_schema",
     "read_table",

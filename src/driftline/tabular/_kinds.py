@@ -34,6 +34,7 @@ __all__ = [
     "is_string_type",
     "kind_of_field",
     "kind_of_type",
+    "numeric_looking",
 ]
 
 ColumnKind = Literal["numeric", "categorical", "boolean", "datetime", "text"]
@@ -176,7 +177,7 @@ def numeric_looking(arr: pa.Array | pa.ChunkedArray) -> str | None:
 
     >>> prices = pa.array([f"{1000 + 7 * i:,}.50" for i in range(40)])
     >>> numeric_looking(prices)
-    "100% of its values look like formatted numbers (e.g. '1,000.50'; 40 distinct values in the first 40)"
+    "40 distinct values, 100% of which look like formatted numbers (e.g. '1,000.50')"
     """
     if not is_string_type(arr.type) or len(arr) == arr.null_count:
         return None
@@ -185,16 +186,13 @@ def numeric_looking(arr: pa.Array | pa.ChunkedArray) -> str | None:
     if distinct < NUMERIC_LOOKING_DISTINCT:
         return None
     share = _share(sample, FORMATTED_NUMBER_RE)
-    if share < _NUMERIC_LOOKING_SHARE or not _share(sample, HAS_SEPARATOR_RE):
+    separated = sample.filter(pc.match_substring_regex(sample, HAS_SEPARATOR_RE))
+    if share < _NUMERIC_LOOKING_SHARE or not len(separated):
         return None
-    example = next(
-        v
-        for v in sample.to_pylist()
-        if pc.match_substring_regex(pa.array([v]), HAS_SEPARATOR_RE)[0].as_py()
-    )
+    example = separated[0].as_py()
     return (
-        f"{share:.0%} of its values look like formatted numbers (e.g. {example!r}; "
-        f"{distinct:,} distinct values in the first {len(sample):,})"
+        f"{distinct:,} distinct values, {share:.0%} of which look like formatted numbers "
+        f"(e.g. {example!r})"
     )
 
 
@@ -234,7 +232,7 @@ def infer_kind(field: pa.Field, array: pa.Array | pa.ChunkedArray) -> ColumnKind
         if reason is not None:
             warnings.warn(
                 DataWarning(
-                    f"Column {field.name!r} is read as categorical but {reason}; if it is "
+                    f"Column {field.name!r} is read as categorical: {reason}. If it is "
                     f"a number, give the number format (CLI: --thousands/--decimal) or "
                     f"its kind (CLI: --numeric {field.name}; API: schema={{{field.name!r}: "
                     "'numeric'}})."

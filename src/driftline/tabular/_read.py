@@ -247,7 +247,7 @@ def _strip_counts(table: pa.Table) -> pa.Table:
     for f in table.schema:
         meta = {k: v for k, v in (f.metadata or {}).items() if k not in _COUNT_KEYS}
         fields.append(f.with_metadata(meta or None))
-    return table.replace_schema_metadata(None).cast(pa.schema(fields))
+    return pa.Table.from_arrays(table.columns, schema=pa.schema(fields))  # zero-copy
 
 
 def iter_slices(
