@@ -32,6 +32,8 @@ The server raises its own HTTP error type (``driftline.server``'s, a Starlette
 :class:`ApiError` and :class:`ApiNotFoundError` with the server's status, code, message and
 details, so a caller of either side catches the same class.
 
+    DataWarning                 (UserWarning)   the data was read, but probably not as meant
+
 Messages say what was wrong, what was received and how to fix it, so that the
 CLI can print them as a single line.
 
@@ -52,6 +54,7 @@ __all__ = [
     "ApiNotFoundError",
     "ClientTimeoutError",
     "DataError",
+    "DataWarning",
     "DeliveryError",
     "DriftlineError",
     "InsufficientDataError",
@@ -179,3 +182,9 @@ class UnsafeURLError(DeliveryError, ParameterError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, permanent=True)
+
+
+class DataWarning(UserWarning):
+    """The data could be read, but probably not as its author meant (a warning, not an
+    error): a column that looks numeric read as categorical, values that could not be
+    read as their column's kind. The CLI prints each one as a ``warning:`` line."""

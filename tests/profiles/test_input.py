@@ -12,7 +12,7 @@ import pytest
 
 from driftline.exceptions import ParameterError, SchemaMismatchError, UnsupportedInputError
 from driftline.profiles import CategoricalProfile, NumericProfile, profile
-from driftline.profiles._input import iter_batches, to_table
+from driftline.tabular import iter_batches, to_table
 from driftline.testing import assert_profiles_equivalent, make_monitoring_data
 
 

@@ -40,8 +40,8 @@ def _chromium() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an event loop
+def browser() -> Iterator[Any]:  # running in this thread until it stops (asyncio.run fails)
     executable = _chromium()
     try:
         from playwright.sync_api import sync_playwright

@@ -89,7 +89,7 @@ def test_unusable_column_types_raise() -> None:
 def test_schema_round_trip_and_validation() -> None:
     assert VersionSchema.from_dict(SCHEMA.to_dict()) == SCHEMA
     with pytest.raises(ParameterError, match=r"features\['x'\]"):
-        VersionSchema({"x": "text"})  # type: ignore[dict-item]
+        VersionSchema({"x": "float"})  # type: ignore[dict-item]
     with pytest.raises(ParameterError, match="distinct"):
         VersionSchema({"score": "numeric"})
     with pytest.raises(ParameterError, match="'task' parameter"):

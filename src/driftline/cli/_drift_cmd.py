@@ -7,11 +7,18 @@ from typing import Annotated
 
 import typer
 
-from driftline.cli._common import ColumnsOption, JsonOption, existing_path, split_columns
+from driftline.cli._common import (
+    ColumnsOption,
+    InputOptions,
+    JsonOption,
+    split_columns,
+    with_input_options,
+)
 from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
 from driftline.exceptions import InsufficientDataError
 
 
+@with_input_options
 def drift(
     reference: Annotated[Path, typer.Argument(help="Reference data: a Parquet or CSV file.")],
     current: Annotated[Path, typer.Argument(help="Current data: a Parquet or CSV file.")],
@@ -26,15 +33,17 @@ def drift(
         Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
     ] = None,
     json_output: JsonOption = False,
+    *,
+    inputs: InputOptions,
 ) -> None:
     """Detect drift between REFERENCE and CURRENT. Exit 1 if drift is found, 0 if not."""
     from driftline.drift._detector import DriftDetector
 
-    detector = DriftDetector(
-        alpha=alpha, columns=split_columns(columns), exclude=split_columns(exclude) or []
-    )
-    detector.fit(existing_path(reference, what="reference"))
-    report = detector.compare(existing_path(current, what="current"))
+    selected = split_columns(columns)
+    ref, cur = inputs.read_pair(reference, current, columns=selected)
+    detector = DriftDetector(alpha=alpha, columns=selected, exclude=split_columns(exclude) or [])
+    detector.fit(ref)
+    report = detector.compare(cur)
     if not report.columns:
         reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped.items())
         raise InsufficientDataError(f"No column could be tested for drift ({reasons}).")

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from driftline.cli._common import JsonOption, existing_path, split_columns
+from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
 from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
 
 
+@with_input_options
 def estimate(
     reference: Annotated[
         Path, typer.Argument(help="Labelled reference predictions: Parquet or CSV.")
@@ -37,6 +38,8 @@ def estimate(
     ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
+    *,
+    inputs: InputOptions,
 ) -> None:
     """Estimate ROC AUC, F1, accuracy, ... of CURRENT from its scores alone (CBPE).
 
@@ -45,13 +48,12 @@ def estimate(
     """
     from driftline.cli._evaluate_cmd import score_columns
     from driftline.estimate import CBPE
-    from driftline.profiles._input import to_typed_table
 
     scores = score_columns(score) or []
     multiclass = isinstance(scores, dict) or len(scores) > 1
     one = scores[0] if isinstance(scores, list) and scores else ""
-    ref = to_typed_table(existing_path(reference, what="reference")).to_pandas()
-    cur = to_typed_table(existing_path(current, what="current")).to_pandas()
+    ref_table, cur_table = inputs.read_pair(reference, current)
+    ref, cur = ref_table.to_pandas(), cur_table.to_pandas()
     cbpe = CBPE(
         problem="multiclass" if multiclass else "binary",
         chunk_size=chunk_size,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import typer
 
-from driftline.cli._common import JsonOption, existing_path, split_columns
+from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
 from driftline.cli._output import console, print_json
 from driftline.exceptions import DataError, SchemaMismatchError
 
@@ -70,6 +70,7 @@ def _required(table: Any, name: str, role: str) -> np.ndarray:
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 
 
+@with_input_options
 def evaluate(
     data: Annotated[Path, typer.Argument(help="Labelled predictions: a Parquet or CSV file.")],
     target: Annotated[str, typer.Option("--target", help="Column with the true labels.")],
@@ -100,17 +101,18 @@ def evaluate(
     confidence: Annotated[float, typer.Option(min=0.5, max=0.999)] = 0.95,
     html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
+    *,
+    inputs: InputOptions,
 ) -> None:
     """Evaluate predictions in DATA with confidence intervals; --slices finds the worst slices."""
     from driftline.metrics import evaluate as run_evaluation
     from driftline.metrics import evaluation_report, find_worst_slices
-    from driftline.profiles._input import to_typed_table
 
     if task not in ("binary", "multiclass", "regression"):
         raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
     if score is None and pred is None:
         raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
-    table = to_typed_table(existing_path(data, what="data"))
+    table = inputs.read(data, what="data")
     y_true = _required(table, target, "target")
     scores = score_columns(score)
     labels: list[Any] | None = None

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from driftline.cli._common import InputOptions, with_input_options
 from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
 from driftline.exceptions import ParameterError
 
@@ -27,6 +28,7 @@ _STYLE = {"pass": "green", "warn": "yellow", "fail": "red", "not_evaluated": "ma
 
 
 @gate_app.command("run")
+@with_input_options
 def run_command(
     policy: Annotated[Path, typer.Option("--policy", help="The policy YAML file.")],
     candidate: Annotated[
@@ -67,6 +69,8 @@ def run_command(
             help="A type a .skops file may contain beyond the reviewed allowlist (repeatable).",
         ),
     ] = None,
+    *,
+    inputs: InputOptions,
 ) -> None:
     """Run every check of the policy. Exit 0 pass (warnings allowed), 1 fail, 2 error."""
     from driftline.gate import run
@@ -82,6 +86,7 @@ def run_command(
         target=target,
         allow_pickle=allow_pickle,
         trusted_types=trust_type or (),
+        **inputs.to_gate(),
     )
     for path, text in ((markdown, report.to_markdown), (junit, report.to_junit)):
         if path is not None:

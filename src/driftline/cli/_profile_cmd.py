@@ -7,7 +7,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from driftline.cli._common import ColumnsOption, JsonOption, existing_path, split_columns
+from driftline.cli._common import (
+    ColumnsOption,
+    InputOptions,
+    JsonOption,
+    existing_path,
+    split_columns,
+    with_input_options,
+)
 from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
 
 if TYPE_CHECKING:
@@ -16,18 +23,19 @@ if TYPE_CHECKING:
 _MAGIC = b"DLPROF"
 
 
-def _load(path: Path, what: str, columns: list[str] | None) -> DatasetProfile:
+def _load(path: Path, what: str, columns: list[str] | None, inputs: InputOptions) -> DatasetProfile:
     """Profile a data file in one streamed pass, or read a profile saved with ``--out``."""
-    from driftline.profiles import DatasetProfile, profile
+    from driftline.profiles import DatasetProfile
 
     existing_path(path, what=what)
     with path.open("rb") as fh:
         saved = fh.read(len(_MAGIC)) == _MAGIC
     if saved:
         return DatasetProfile.from_bytes(path.read_bytes())
-    return profile(path, columns=columns)
+    return inputs.profile(path, what=what, columns=columns)
 
 
+@with_input_options
 def profile_command(
     path: Annotated[Path, typer.Argument(help="Parquet or CSV file, or a saved profile.")],
     columns: ColumnsOption = None,
@@ -43,17 +51,23 @@ def profile_command(
     ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
+    *,
+    inputs: InputOptions,
 ) -> None:
     """Profile PATH (streamed, bounded memory); optionally check its quality against a reference."""
     from driftline.profiles import check_quality
 
     cols = split_columns(columns)
-    current = _load(path, "data", cols)
+    current = _load(path, "data", cols, inputs)
+    quality = None
+    if reference is not None:
+        ref = _load(reference, "reference", cols, inputs)
+        # A column without any value has no kind of its own: it takes the reference's.
+        current = current.adopt_kinds(ref.kinds)
+        ref = ref.adopt_kinds(current.kinds)
+        quality = check_quality(current, ref)
     if out is not None:
         out.write_bytes(current.to_bytes())
-    quality = (
-        None if reference is None else check_quality(current, _load(reference, "reference", cols))
-    )
     if json_output:
         payload = current.to_dict()
         print_json(

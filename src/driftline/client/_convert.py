@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from driftline.client._ids import new_ids, new_ids_arrow
 from driftline.exceptions import DataError, ParameterError, UnsupportedInputError
+from driftline.tabular import infer_kind
 
 __all__ = [
     "TIMESTAMP",
@@ -371,8 +372,9 @@ def infer_schema(
 ) -> dict[str, Any]:
     """A version schema (``VersionSchema.to_dict()`` shape) inferred from a reference table.
 
-    Every column but the id, timestamp, score, prediction and target columns is a feature:
-    booleans are ``boolean``, integers and floats ``numeric``, anything else ``categorical``.
+    Every column but the id, timestamp, score, prediction and target columns is a feature,
+    of the kind :func:`driftline.tabular.infer_kind` gives it (the rule profiles, drift and
+    the server use); a column without any value is ``categorical``, as in a profile.
 
     >>> t = pa.table({"x": [1.0], "c": ["a"], "b": [True], "score": [0.5], "y": [1]})
     >>> infer_schema(t, task="binary", score="score", prediction=None, target="y")["features"]
@@ -386,16 +388,11 @@ def infer_schema(
                 f"The reference data has no {name!r} column (columns: {table.column_names}); "
                 "pass the right name in score=, prediction= or target=."
             )
-    features: dict[str, str] = {}
-    for name, dtype in zip(table.column_names, table.schema.types, strict=True):
-        if name in special:
-            continue
-        if pa.types.is_boolean(dtype):
-            features[name] = "boolean"
-        elif pa.types.is_integer(dtype) or pa.types.is_floating(dtype):
-            features[name] = "numeric"
-        else:
-            features[name] = "categorical"
+    features: dict[str, str] = {
+        field.name: infer_kind(field, table.column(field.name)) or "categorical"
+        for field in table.schema
+        if field.name not in special
+    }
     if not features:
         raise DataError(
             "The reference data has no feature columns besides the id, timestamp, score, "

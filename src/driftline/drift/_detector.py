@@ -36,8 +36,8 @@ from driftline.drift._sides import (
 )
 from driftline.exceptions import NotFittedError, ParameterError, SchemaMismatchError
 from driftline.profiles._dataset import DatasetProfile
-from driftline.profiles._input import to_table
 from driftline.stats._bucketed import BucketLayout
+from driftline.tabular import to_table
 
 __all__ = ["DriftDetector"]
 
@@ -216,7 +216,7 @@ class DriftDetector:
         if floats and names is None:
             order = [str(c) for c in data.columns]  # type: ignore[attr-defined]
         rest = None if order is None else [n for n in order if n not in floats]
-        table = to_table(data, rest) if rest is None or rest or not floats else None
+        table = to_table(data, columns=rest) if rest is None or rest or not floats else None
         if order is None:
             order = table.column_names if table is not None else []
         wanted = [n for n in order if n not in self.exclude]
@@ -255,7 +255,7 @@ class DriftDetector:
                     "fit on data instead of a profile, or pass multivariate=()."
                 )
             columns = list(sides)
-            table = to_table(reference, columns)
+            table = to_table(reference, columns=columns)
             for name in self.multivariate:
                 detector = (
                     DomainClassifierDetector(random_state=self.random_state)
@@ -344,7 +344,7 @@ class DriftDetector:
                 raise ParameterError(
                     "Multivariate drift needs raw current rows; compare data, not a profile."
                 )
-            table = to_table(current, list(self.reference_))
+            table = to_table(current, columns=list(self.reference_))
             for key, detector in self.multivariate_.items():
                 multivariate[key] = detector.compare(table)
         return DriftReport(

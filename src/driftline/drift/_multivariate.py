@@ -18,9 +18,9 @@ from numpy.typing import NDArray
 from scipy import stats as sps
 
 from driftline.exceptions import InsufficientDataError, NotFittedError, ParameterError
-from driftline.profiles._build import _numeric_input, _to_strings, infer_kind
-from driftline.profiles._column import ColumnKind
-from driftline.profiles._input import to_table
+from driftline.tabular import ColumnKind, infer_kind, to_table
+from driftline.tabular import numeric_values as _numeric_input
+from driftline.tabular import string_values as _to_strings
 
 __all__ = ["DomainClassifierDetector", "MultivariateDrift", "PCAReconstructionDetector"]
 
@@ -242,7 +242,7 @@ class DomainClassifierDetector:
                 "This DomainClassifierDetector is not fitted yet. Call 'fit' first."
             )
         rng = np.random.default_rng(self.random_state)
-        table = _sample(to_table(current, self.encoder_.names), self.max_rows, rng)
+        table = _sample(to_table(current, columns=self.encoder_.names), self.max_rows, rng)
         _enough(table.num_rows, "current")
         self.encoder_.fit_categories(self.reference_, table)
         ref = self.encoder_.transform(self.reference_)
@@ -367,7 +367,7 @@ class PCAReconstructionDetector:
                 "This PCAReconstructionDetector is not fitted yet. Call 'fit' first."
             )
         rng = np.random.default_rng(self.random_state)
-        table = _sample(to_table(current, self.encoder_.names), self.max_rows, rng)
+        table = _sample(to_table(current, columns=self.encoder_.names), self.max_rows, rng)
         _enough(table.num_rows, "current")
         residuals = self._residuals(self._standardize(self.encoder_.transform(table)))
         ref_err = self.reference_residuals_.sum(axis=1)

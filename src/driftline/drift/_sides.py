@@ -18,10 +18,13 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from driftline.profiles._boolean import BooleanProfile
-from driftline.profiles._build import _numeric_input, _to_booleans, _to_strings, infer_kind
 from driftline.profiles._categorical import CategoricalProfile
 from driftline.profiles._numeric import NumericProfile
 from driftline.stats._bucketed import BucketedSample, BucketLayout, finite_values
+from driftline.tabular import boolean_values as _to_booleans
+from driftline.tabular import infer_kind
+from driftline.tabular import numeric_values as _numeric_input
+from driftline.tabular import string_values as _to_strings
 
 __all__ = [
     "BUCKETED_MIN_N",

@@ -303,9 +303,9 @@ def _float_column(table: Any, column: str, source: str) -> FloatArray:
 
 
 def _predictions_table(path: Path) -> Any:
-    from driftline.profiles._input import to_typed_table
+    from driftline.tabular import to_table
 
-    return to_typed_table(str(path))
+    return to_table(str(path))
 
 
 def _predictions_file(path: Path, column: str) -> FloatArray:

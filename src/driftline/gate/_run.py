@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -21,24 +21,35 @@ from driftline.gate._policy import Policy, load_policy
 from driftline.gate._registry import CheckOutcome
 from driftline.gate._report import CheckResult, GateReport, Status, Verdict
 
+if TYPE_CHECKING:
+    from driftline.tabular import CsvOptions
+
 __all__ = ["run"]
 
 
-def _load_data(data: Any, what: str) -> tuple[pd.DataFrame, str]:
-    """A pandas frame of ``data`` and its sha256 (of the file, or of its Arrow IPC bytes)."""
-    from driftline.profiles._input import to_table, to_typed_table
+def _load_data(
+    data: Any, what: str, schema: Mapping[str, str] | None, csv: CsvOptions | None
+) -> tuple[pd.DataFrame, str]:
+    """A pandas frame of ``data`` and its sha256 (of the file, or of its Arrow IPC bytes).
+
+    Files are read by :func:`driftline.tabular.read_table` (typed columns, empty CSV
+    cells missing in every column), so a CSV and a Parquet file of the same rows reach
+    the model alike.
+    """
+    from driftline.tabular import read_table, to_table
 
     if isinstance(data, str | os.PathLike):
         path = Path(data)
         if not path.is_file():
             raise ParameterError(f"The {what} file {str(path)!r} does not exist or is not a file.")
-        # Models need typed columns (profiles read CSV as text): let Arrow infer them.
-        return to_typed_table(str(path)).to_pandas(), _sha256_file(path)
+        return read_table(path, schema=schema, csv=csv).to_pandas(), _sha256_file(path)
     table = to_table(data)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema.remove_metadata()) as writer:
         writer.write_table(table.replace_schema_metadata(None))
     digest = hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    if schema:
+        return to_table(table, schema=schema).to_pandas(), digest
     frame = data if isinstance(data, pd.DataFrame) else table.to_pandas()
     return frame, digest
 
@@ -82,6 +93,8 @@ def run(
     target: str | None = None,
     allow_pickle: bool = False,
     trusted_types: Collection[str] = (),
+    schema: Mapping[str, str] | None = None,
+    csv: CsvOptions | None = None,
 ) -> GateReport:
     """Run the gate: every check of ``policy`` on ``candidate`` (and ``champion``).
 
@@ -89,6 +102,8 @@ def run(
     ``.onnx``, ``.skops``, predictions (``.csv``/``.parquet``, column named in the policy)
     or — only with ``allow_pickle=True`` — pickle file. ``data``/``train_data``: anything
     :func:`driftline.profile` accepts. ``target`` overrides the policy's target column.
+    ``schema`` (column -> kind) and ``csv`` (:class:`driftline.tabular.CsvOptions`) say
+    how to read ``data`` and ``train_data``, as for :func:`driftline.tabular.read_table`.
 
     >>> import numpy as np, pandas as pd
     >>> from sklearn.linear_model import LogisticRegression
@@ -105,7 +120,7 @@ def run(
     started = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     pol = load_policy(policy)
     tgt = target if target is not None else pol.target
-    frame, data_digest = _load_data(data, "data")
+    frame, data_digest = _load_data(data, "data", schema, csv)
     if tgt is not None and tgt not in frame.columns:
         raise SchemaMismatchError(
             f"The target column {tgt!r} is not in the evaluation data "
@@ -113,7 +128,7 @@ def run(
         )
     train, train_digest = (None, None)
     if train_data is not None:
-        train, train_digest = _load_data(train_data, "training data")
+        train, train_digest = _load_data(train_data, "training data", schema, csv)
     cand = load_model(candidate, allow_pickle=allow_pickle, task=pol.task,
                       predictions_column=pol.candidate_column, trusted_types=trusted_types,
                       class_columns=pol.candidate_columns)  # fmt: skip

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar, Final, Literal, Self, get_args
+from typing import Any, ClassVar, Self
 
-from driftline.exceptions import ParameterError, SchemaMismatchError
+from driftline.exceptions import SchemaMismatchError
+from driftline.tabular import KINDS, ColumnKind, check_kind
 
 __all__ = ["KINDS", "ColumnKind", "ColumnProfile", "check_kind", "json_safe", "merged_kind"]
-
-ColumnKind = Literal["numeric", "categorical", "boolean", "datetime", "text"]
-KINDS: Final[tuple[str, ...]] = get_args(ColumnKind)
 
 
 def json_safe(d: dict[str, Any]) -> dict[str, Any]:
@@ -20,15 +18,6 @@ def json_safe(d: dict[str, Any]) -> dict[str, Any]:
     {'a': None, 'b': 1.5}
     """
     return {k: None if isinstance(v, float) and v != v else v for k, v in d.items()}
-
-
-def check_kind(value: object, *, parameter: str) -> ColumnKind:
-    """Validate a column kind, naming ``parameter`` in the error."""
-    if value not in KINDS:
-        raise ParameterError(
-            f"The {parameter!r} parameter must be one of {list(KINDS)}; got {value!r} instead."
-        )
-    return value  # type: ignore[return-value]
 
 
 def merged_kind(name: str, a: ColumnKind, b: ColumnKind) -> ColumnKind:

@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
 from driftline.exceptions import ParameterError, SchemaMismatchError
-from driftline.profiles._build import column_from_array, infer_kind, mixed_type_count
-from driftline.profiles._column import ColumnKind, ColumnProfile, check_kind
+from driftline.profiles._build import column_from_array
+from driftline.profiles._column import ColumnKind, ColumnProfile
 from driftline.profiles._frequent import DEFAULT_CAP
-from driftline.profiles._input import iter_slices
 from driftline.profiles._quantiles import DEFAULT_K
 from driftline.profiles._serialize import COLUMN_CLASSES, FORMAT_VERSION, decode, encode
 from driftline.profiles._summary import profile_lines
+from driftline.tabular import CsvOptions, check_kind, check_schema, infer_kind, iter_slices
 
 if TYPE_CHECKING:
     from driftline.profiles._quality import QualityReport
@@ -79,6 +79,28 @@ class DatasetProfile:
     def kinds(self) -> dict[str, ColumnKind]:
         """Kind of every column."""
         return {c.name: c.kind for c in self.columns}
+
+    def adopt_kinds(self, kinds: Mapping[str, str]) -> DatasetProfile:
+        """This profile, where each column without any value takes its kind from ``kinds``.
+
+        A column whose every row is missing (a CSV column left empty) has no kind of its
+        own; given the kind it has elsewhere (the reference's, a schema's), it becomes an
+        all-missing column of that kind, so that comparisons report it as missing rather
+        than as a change of kind. Columns with values are unchanged.
+
+        >>> import numpy as np
+        >>> p = profile({"x": np.array([None, None], dtype=object)})
+        >>> p.kinds, p.adopt_kinds({"x": "numeric"}).kinds
+        ({'x': 'categorical'}, {'x': 'numeric'})
+        """
+        columns = []
+        for col in self.columns:
+            kind = kinds.get(col.name)
+            if kind is not None and kind != col.kind and col.n_rows and col.n_null == col.n_rows:
+                kind = check_kind(kind, parameter=f"kinds[{col.name!r}]")
+                col = COLUMN_CLASSES[kind].empty(col.name, kind, n_null=col.n_null)
+            columns.append(col)
+        return DatasetProfile(self.n_rows, tuple(columns))
 
     def merge(self, other: DatasetProfile) -> DatasetProfile:
         """Profile of the rows of both profiles.
@@ -149,17 +171,6 @@ class DatasetProfile:
         return self.to_report().to_html(fragment=True)
 
 
-def _check_schema(schema: Mapping[str, str] | None) -> dict[str, ColumnKind]:
-    if schema is None:
-        return {}
-    if not isinstance(schema, Mapping):
-        raise ParameterError(
-            "The 'schema' parameter must be None or a mapping of column name to kind; "
-            f"got {type(schema).__name__} instead."
-        )
-    return {str(k): check_kind(v, parameter=f"schema[{k!r}]") for k, v in schema.items()}
-
-
 def _check_positive(value: object, name: str, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ParameterError(
@@ -176,14 +187,16 @@ def profile(
     category_cap: int = DEFAULT_CAP,
     quantile_k: int = DEFAULT_K,
     batch_size: int | None = None,
+    csv: CsvOptions | None = None,
 ) -> DatasetProfile:
     """Profile ``data`` in one streaming pass.
 
     ``data`` is a pandas / polars DataFrame, a pyarrow Table or RecordBatch, a dict of
     numpy arrays, or a path to a Parquet or CSV file (streamed in batches of
-    ``batch_size`` rows; 262,144 by default, 1,048,576 for in-memory data). ``schema`` maps column names to kinds (``"numeric"``,
-    ``"categorical"``, ``"boolean"``, ``"datetime"``, ``"text"``) and overrides
-    inference. ``category_cap`` is the number of exact category counts kept per
+    ``batch_size`` rows; 262,144 by default, 1,048,576 for in-memory data; read by
+    :mod:`driftline.tabular`, CSV files as ``csv`` says or as sniffed). ``schema``
+    maps column names to kinds (``"numeric"``, ``"categorical"``, ``"boolean"``,
+    ``"datetime"``, ``"text"``) and overrides inference. ``category_cap`` is the number of exact category counts kept per
     column; ``quantile_k`` the quantile-sketch parameter (rank error about 0.15 % at
     the default 2048, see :attr:`NumericProfile.rank_error`).
 
@@ -192,7 +205,7 @@ def profile(
     >>> p["x"].mean, p["ok"].n_true, p.kinds
     (2.0, 2, {'x': 'numeric', 'ok': 'boolean'})
     """
-    kinds: dict[str, ColumnKind | None] = dict(_check_schema(schema))
+    kinds: dict[str, ColumnKind | None] = dict(check_schema(schema))
     cap = _check_positive(category_cap, "category_cap", 1)
     k = _check_positive(quantile_k, "quantile_k", 8)
     acc: dict[str, ColumnProfile] = {}
@@ -200,14 +213,10 @@ def profile(
     order: list[str] = []
     n_rows = 0
     seen_schema = False
-    for batch in iter_slices(data, columns, batch_size=batch_size):
+    batches = iter_slices(data, columns=columns, batch_size=batch_size, csv=csv, schema=schema)
+    for batch in batches:
         if not seen_schema:
             order = list(batch.schema.names)
-            unknown = [c for c in kinds if c not in set(order)]
-            if unknown:
-                raise SchemaMismatchError(
-                    f"schema names columns {unknown} that are not in the data; columns: {order}."
-                )
             seen_schema = True
         n_rows += batch.num_rows
         for i, fld in enumerate(batch.schema):
@@ -219,9 +228,7 @@ def profile(
                     pending[fld.name] = pending.get(fld.name, 0) + len(arr)
                     continue
                 kinds[fld.name] = kind
-            # The mixed-type count covers the whole column: count it with its first batch.
-            n_mixed = mixed_type_count(fld) if fld.name not in acc else 0
-            col = column_from_array(fld, arr, kind, k=k, cap=cap, n_mixed=n_mixed)
+            col = column_from_array(fld, arr, kind, k=k, cap=cap)
             if fld.name in pending:
                 col = _pad(col, kind, pending.pop(fld.name))
             prev = acc.get(fld.name)

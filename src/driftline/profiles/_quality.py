@@ -1,8 +1,9 @@
 """Data-quality findings computed from profiles alone (no raw rows).
 
 Checks per column: missing rate, type violations, values outside the reference
-range, cardinality, constant and near-constant columns, categories not seen in the
-reference, columns added, removed or whose kind changed.
+range, cardinality, constant and near-constant columns, categorical columns whose
+values look like formatted numbers, categories not seen in the reference, columns
+added, removed or whose kind changed.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import numpy as np
+import pyarrow as pa
 
 from driftline.exceptions import ParameterError
 from driftline.profiles._boolean import BooleanProfile
@@ -22,6 +24,7 @@ from driftline.report import format_count, format_number
 
 if TYPE_CHECKING:
     from driftline.report import Report
+from driftline.tabular import numeric_looking
 
 __all__ = ["QualityFinding", "QualityReport", "QualityThresholds", "check_quality"]
 
@@ -37,6 +40,7 @@ FindingKind = Literal[
     "missing_column",
     "new_column",
     "kind_changed",
+    "looks_numeric",
 ]
 _ORDER: Final = {"error": 0, "warning": 1, "info": 2}
 
@@ -265,13 +269,28 @@ def _categories(
     return out
 
 
+def _looks_numeric(col: ColumnProfile) -> list[QualityFinding]:
+    """A categorical column whose values look like numbers a reader did not parse."""
+    if not isinstance(col, CategoricalProfile) or col.kind != "categorical":
+        return []
+    reason = numeric_looking(pa.array(list(col.frequent.keys), pa.large_string()))
+    if reason is None:
+        return []
+    msg = (
+        f"read as categorical, but {reason}; if it is a number, read it as one "
+        f"(CLI: --numeric {col.name} and --thousands/--decimal)"
+    )
+    return [QualityFinding(col.name, "looks_numeric", "warning", msg)]
+
+
 def _column(
     col: ColumnProfile, ref: ColumnProfile | None, t: QualityThresholds
 ) -> list[QualityFinding]:
-    found = _missing(col, ref, t) + _invalid(col, t) + _constant(col, t)
+    found = _missing(col, ref, t) + _invalid(col, t) + _constant(col, t) + _looks_numeric(col)
     if ref is None:
         return found
-    if {col.kind, ref.kind} != {"categorical", "text"} and col.kind != ref.kind:
+    empty = col.n_rows > 0 and col.n_null == col.n_rows  # no value: its kind is unknown
+    if {col.kind, ref.kind} != {"categorical", "text"} and col.kind != ref.kind and not empty:
         msg = f"kind is {col.kind!r}; it was {ref.kind!r} in the reference"
         return [*found, QualityFinding(col.name, "kind_changed", "error", msg)]
     if isinstance(col, NumericProfile) and isinstance(ref, NumericProfile):

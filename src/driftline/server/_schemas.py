@@ -81,8 +81,8 @@ class ModelOut(BaseModel):
 class SchemaIn(_In):
     """A version schema (``VersionSchema.to_dict()``)."""
 
-    features: dict[ColumnName, Literal["numeric", "categorical", "boolean"]] = Field(
-        min_length=1, max_length=10_000
+    features: dict[ColumnName, Literal["numeric", "categorical", "boolean", "datetime", "text"]] = (
+        Field(min_length=1, max_length=10_000)
     )
     task: Literal["binary", "multiclass", "regression"] = "binary"
     id_column: ColumnName = "prediction_id"

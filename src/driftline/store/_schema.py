@@ -13,7 +13,7 @@ from driftline.exceptions import ParameterError, SchemaMismatchError
 
 __all__ = ["FeatureKind", "Task", "VersionSchema"]
 
-FeatureKind = Literal["numeric", "categorical", "boolean"]
+FeatureKind = Literal["numeric", "categorical", "boolean", "datetime", "text"]
 Task = Literal["binary", "multiclass", "regression"]
 _KINDS: tuple[str, ...] = get_args(FeatureKind)
 _TASKS: tuple[str, ...] = get_args(Task)
@@ -111,22 +111,22 @@ class VersionSchema:
     ) -> VersionSchema:
         """Infer feature kinds from an Arrow table (every column but the special ones).
 
+        Kinds come from :func:`driftline.tabular.infer_kind`, the rule profiles, drift
+        and the client use; a column without any value is ``categorical``, as in a profile.
+
         >>> import pyarrow as pa
         >>> t = pa.table({"x": [1.0], "c": ["a"], "b": [True], "score": [0.5]})
         >>> dict(VersionSchema.infer(t).features)
         {'x': 'numeric', 'c': 'categorical', 'b': 'boolean'}
         """
+        from driftline.tabular import infer_kind
+
         special = {id_column, timestamp_column, score_column, prediction_column, *exclude}
         features: dict[str, FeatureKind] = {}
-        for name, dtype in zip(table.schema.names, table.schema.types, strict=True):
-            if name in special:
+        for field in table.schema:
+            if field.name in special:
                 continue
-            if pa.types.is_boolean(dtype):
-                features[name] = "boolean"
-            elif pa.types.is_integer(dtype) or pa.types.is_floating(dtype):
-                features[name] = "numeric"
-            else:
-                features[name] = "categorical"
+            features[field.name] = infer_kind(field, table.column(field.name)) or "categorical"
         return cls(
             features,
             task=task,

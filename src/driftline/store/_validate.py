@@ -183,6 +183,26 @@ def _as_timestamp(col: pa.ChunkedArray, name: str, checks: _Checks) -> pa.Array:
     return out
 
 
+def _as_datetime_or_text_feature(
+    col: pa.ChunkedArray, name: str, kind: str, checks: _Checks
+) -> pa.Array | pa.ChunkedArray:
+    """A datetime feature as ``timestamp[us, UTC]`` (a missing value is allowed, unlike
+    the row timestamp's), a text feature as strings."""
+    if kind == "text":
+        return _as_string(col, name)
+    if pa.types.is_null(col.type):
+        return pa.nulls(len(col), _TS)
+    present = pc.is_valid(col)
+    found = _Checks(len(col))
+    out = _as_timestamp(col, name, found)
+    for mask, reason in found.found:
+        if not reason.endswith(": missing"):
+            checks.add(
+                mask & np.asarray(present.to_numpy(zero_copy_only=False), dtype=bool), reason
+            )
+    return out
+
+
 def _as_ids(col: pa.ChunkedArray, name: str, checks: _Checks) -> pa.ChunkedArray:
     ids = _as_string(col, name)
     length = pc.utf8_length(ids)
@@ -241,6 +261,8 @@ def validate_batch(schema: VersionSchema, data: object, *, now: datetime) -> Val
             columns[name] = _as_float(col, name, checks)
         elif kind == "categorical":
             columns[name] = _as_string(col, name)
+        elif kind in ("datetime", "text"):
+            columns[name] = _as_datetime_or_text_feature(col, name, kind, checks)
         else:
             columns[name] = _as_bool(col, name, checks)
     for role, source in (("score", schema.score_column), ("prediction", schema.prediction_column)):
