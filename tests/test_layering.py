@@ -7,8 +7,8 @@ is still a dependency) is checked against the layer table below:
 - packages of one layer may import each other, but without a cycle;
 - no package imports another package's private module (``driftline.x._y``, or
   ``from driftline.x import _y``): a part used by others is public in its own package.
-  The root package's private modules (``driftline._version``, ``_deps``, ``_config``)
-  belong to everyone.
+  The root package's private modules (``driftline._version``, ``_deps``, ``_config``,
+  ``_params``) belong to everyone.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ LAYERS: dict[str, int] = {
     "quickstart": 8,
     "testing": 8,
 }
-ROOT_MODULES = {"exceptions", "_version", "_deps", "_config", "__init__", "__main__"}
+ROOT_MODULES = {"exceptions", "_version", "_deps", "_config", "_params", "__init__", "__main__"}
 
 
 def _package_of(path: Path) -> str | None:

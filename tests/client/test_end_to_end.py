@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import polars as pl
@@ -20,19 +21,19 @@ from .conftest import Deployment, count, frame, stored
 def test_register_log_label_and_read_back(deployment: Deployment) -> None:
     with Client(deployment.url, deployment.token, flush_interval=0.2) as client:
         assert client.project == "acme"
-        assert client.me()["role"] == "editor"
+        assert client.me().role == "editor"
         client.create_model("scorer")
-        assert client.create_model("scorer", exist_ok=True)["name"] == "scorer"
+        assert client.create_model("scorer", exist_ok=True).name == "scorer"
         reference = frame(500, seed=1)
         version = client.register_version("scorer", "1", reference=reference, target="label")
-        assert version["schema"]["features"] == {
+        assert version.schema.features == {
             "x": "numeric",
             "city": "categorical",
             "flag": "boolean",
         }
-        assert version["has_reference_data"]
-        assert version["has_reference_profile"]
-        assert version["window"] == {"kind": "time", "size_seconds": 3600}
+        assert version.has_reference_data
+        assert version.has_reference_profile
+        assert version.window == {"kind": "time", "size_seconds": 3600}
 
         batch = frame(300, seed=2)
         ids = client.log_predictions("scorer", "1", batch.drop(columns="label"))
@@ -48,7 +49,7 @@ def test_register_log_label_and_read_back(deployment: Deployment) -> None:
         stats = client.stats
         windows = client.windows("scorer", "1")
         exported = pa.concat_tables(
-            [client.window_predictions("scorer", "1", w["window_key"]) for w in windows]
+            [client.window_predictions("scorer", "1", w.window_key) for w in windows]
         )
 
     everything = ids + record_ids + polars_ids
@@ -58,8 +59,8 @@ def test_register_log_label_and_read_back(deployment: Deployment) -> None:
     assert [rows[i][0] for i in ids] == pytest.approx(batch["score"].tolist())
     assert [rows[i][1] for i in ids] == batch["label"].astype(float).tolist()
     assert all(rows[i][1] is None for i in record_ids)
-    assert sum(w["rows"] for w in windows) == 375
-    assert sum(w["labels"] for w in windows) == 300
+    assert sum(w.rows for w in windows) == 375
+    assert sum(w.labels for w in windows) == 300
     assert sorted(exported["prediction_id"].to_pylist()) == sorted(everything)
     labelled = dict(
         zip(exported["prediction_id"].to_pylist(), exported["label"].to_pylist(), strict=True)
@@ -130,22 +131,22 @@ def test_reference_profile_log_profile_and_alert_rules(deployment: Deployment) -
             "profiled", "1", reference_profile=profile(features),
             schema={"x": "numeric", "city": "categorical", "flag": "boolean"},
         )  # fmt: skip
-        assert version["has_reference_profile"]
-        assert not version["has_reference_data"]
+        assert version.has_reference_profile
+        assert not version.has_reference_data
         start = datetime(2026, 11, 1, 10, tzinfo=UTC)
         merged = client.log_profile(
             "profiled", "1", profile(frame(250, seed=7)[["x", "city", "flag"]]), start=start
         )
-        assert merged["rows"] == 250
+        assert merged.rows == 250
         (window,) = client.windows("profiled", "1")
-        assert window["rows"] == 250
-        assert window["window_key"] == merged["window_key"]
+        assert window.rows == 250
+        assert window.window_key == merged.window_key
 
         rule = client.create_alert_rule("drift on profiled", "drift", {"min_drifted": 1},
                                         model="profiled", cooldown_seconds=60)  # fmt: skip
-        assert any(r["id"] == rule["id"] for r in client.alert_rules())
-        client.delete_alert_rule(rule["id"])
-        assert all(r["id"] != rule["id"] for r in client.alert_rules())
+        assert any(r.id == rule.id for r in client.alert_rules())
+        client.delete_alert_rule(rule.id)
+        assert all(r.id != rule.id for r in client.alert_rules())
         assert client.alerts(model="profiled") == []
 
 
@@ -211,18 +212,18 @@ def test_alert_rules_round_trip_through_the_sdk(deployment: Deployment) -> None:
         rule = client.create_alert_rule(  # was 422: slack.secret: Extra inputs are not permitted
             "sdk round trip", "drift", channels=[{"type": "slack", "url": slack}, webhook]
         )
-        before = stored(rule["id"])
-        shown = client.alert_rule(rule["id"])
+        before = stored(rule.id)
+        shown = client.alert_rule(rule.id)
+        assert shown == rule
         assert "SLACKTOKEN" not in str(shown)
-        assert (
-            client.replace_alert_rule(rule["id"], {**shown, "enabled": False})["enabled"] is False
-        )
-        assert client.update_alert_rule(rule["id"], shown) == {**shown, "enabled": True}
-        assert stored(rule["id"]) == before
-        channels = [shown["channels"][0], {**shown["channels"][1], "secret": None}]
-        after = client.update_alert_rule(rule["id"], {"channels": channels})
-        assert after["channels"][1]["has_secret"] is False
-        assert stored(rule["id"])[0]["url"] == slack
+        assert client.replace_alert_rule(rule.id, replace(shown, enabled=False)).enabled is False
+        assert client.update_alert_rule(rule.id, shown) == shown  # enabled again
+        assert client.replace_alert_rule(rule.id, shown.to_dict()) == shown  # a plain dict too
+        assert stored(rule.id) == before
+        channels = [shown.channels[0], {**shown.channels[1], "secret": None}]
+        after = client.update_alert_rule(rule.id, {"channels": channels})
+        assert after.channels[1]["has_secret"] is False
+        assert stored(rule.id)[0]["url"] == slack
         with pytest.raises(ApiNotFoundError):
             client.alert_rule("no-such-rule")
-        client.delete_alert_rule(rule["id"])
+        client.delete_alert_rule(rule.id)

@@ -171,6 +171,8 @@ def test_schema_inference_errors() -> None:
         ("1 row", {"kind": "rows", "size": 1}),
         (timedelta(minutes=5), {"kind": "time", "size_seconds": 300}),
         (60, {"kind": "time", "size_seconds": 60}),
+        ("30min", {"kind": "time", "size_seconds": 1800}),
+        ("2W", {"kind": "time", "size_seconds": 2 * 604_800}),
     ],
 )
 def test_windows(spec: object, expected: dict) -> None:
@@ -181,6 +183,16 @@ def test_windows(spec: object, expected: dict) -> None:
 def test_bad_windows(spec: object) -> None:
     with pytest.raises(ParameterError, match=r"'15m'|whole number"):
         parse_window(spec)
+
+
+@pytest.mark.parametrize("spec", ["1M", " 3 M ", "1mo", "1 month"])
+def test_month_like_windows_are_refused_not_read_as_minutes(spec: str) -> None:
+    """'1M' was one minute (the units were case-insensitive): now an error that says so."""
+    with pytest.raises(ParameterError, match=r"ambiguous|'15m'"):
+        parse_window(spec)
+    if spec.strip().endswith("M"):
+        with pytest.raises(ParameterError, match=r"minute\? Write '\d+m' or '\d+min'"):
+            parse_window(spec)
 
 
 @settings(max_examples=60, deadline=None)

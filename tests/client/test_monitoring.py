@@ -28,23 +28,26 @@ def test_windows_timeseries_and_alerts_from_the_monitor(tmp_path) -> None:
                 windows = client.windows("m", "1")
                 alerts = client.alerts(model="m")
                 done = len(windows) == 2 and all(
-                    w["computed_at"] and not w["dirty"] for w in windows
+                    w.computed_at is not None and not w.dirty for w in windows
                 )
                 if done and alerts:
                     break
                 time.sleep(0.5)
-            first = client.window("m", "1", windows[0]["window_key"])
+            first = client.window("m", "1", windows[0].window_key)
             series = client.timeseries("m", "1", ["volume.rows", "realized.roc_auc"])
     finally:
         server.stop()
         engine.dispose()
-    assert [(w["rows"], w["labels"]) for w in windows] == [(500, 500), (500, 500)]
-    results = first["results"]
+    assert [(w.rows, w.labels) for w in windows] == [(500, 500), (500, 500)]
+    results = first.results
+    assert results is not None
     assert results["drift"]["drifted"] is True
     assert "x" in results["drift"]["drifted_columns"]
     assert 0.5 < results["realized"]["metrics"]["roc_auc"]["value"] < 1.0
-    assert [p["value"] for p in series["volume.rows"]] == [500.0, 500.0]
-    assert all(p["value"] is not None for p in series["realized.roc_auc"])
+    assert [p.value for p in series["volume.rows"]] == [500.0, 500.0]
+    assert all(p.value is not None for p in series["realized.roc_auc"])
     assert alerts
-    assert alerts[0]["status"] == "firing"
-    assert rule["id"] in str(alerts[0])
+    assert alerts[0].status == "firing"
+    assert alerts[0].rule_id == rule.id
+    assert alerts[0].model == "m"
+    assert first.drifted is True

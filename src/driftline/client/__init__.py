@@ -2,8 +2,13 @@
 
 Talks HTTP only (httpx); needs none of the server's dependencies. Logging calls queue the
 rows and return at once; a daemon thread sends them in Arrow batches with retries.
+Resource calls return small frozen result classes (``Model``, ``Version``, ``Window``,
+``WindowResults``, ``Point``, ``AlertRule``, ``AlertEvent``, ...) with ``to_dict()``.
 Its errors are the :mod:`driftline.exceptions` classes (re-exported here): ``ApiError``,
 ``ApiNotFoundError`` (a 404) and ``ClientTimeoutError``.
+
+The result classes, ``ClientStats`` and ``Rejection`` import on a core install;
+``Client`` needs httpx and says so (``MissingDependencyError``) when it is missing.
 
 >>> from driftline.client import Client
 >>> client = Client("http://127.0.0.1:9", "dl_0123456789abcdef_secret", project="demo",
@@ -14,18 +19,35 @@ Its errors are the :mod:`driftline.exceptions` classes (re-exported here): ``Api
 >>> client.close(timeout=0.1)
 """
 
-from __future__ import annotations
+from typing import TYPE_CHECKING as _TYPE_CHECKING
 
-from driftline.client._client import Client
-from driftline.client._errors import Rejection
-from driftline.client._sender import ClientStats
+from driftline._deps import lazy_getattr as _lazy_getattr
+from driftline.client._alert_results import AlertEvent, AlertRule
+from driftline.client._records import ClientStats, Rejection
+from driftline.client._results import Health, Identity, Model, ProfileReceipt, Version
+from driftline.client._window_results import Point, Window, WindowResults
 from driftline.exceptions import ApiError, ApiNotFoundError, ClientTimeoutError
 
+if _TYPE_CHECKING:
+    from driftline.client._client import Client
+
 __all__ = [
+    "AlertEvent",
+    "AlertRule",
     "ApiError",
     "ApiNotFoundError",
     "Client",
     "ClientStats",
     "ClientTimeoutError",
+    "Health",
+    "Identity",
+    "Model",
+    "Point",
+    "ProfileReceipt",
     "Rejection",
+    "Version",
+    "Window",
+    "WindowResults",
 ]
+
+__getattr__ = _lazy_getattr(__name__, {"Client": ("_client", ("httpx",))}, extra="client")

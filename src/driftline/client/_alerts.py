@@ -4,22 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from driftline.client._util import iso, quote_name, unwrap
+from driftline.client._alert_results import AlertEvent, AlertRule
+from driftline.client._api import ApiBase
+from driftline.client._util import iso, quote_name
 
 __all__ = ["AlertsMixin"]
 
 
-class AlertsMixin:
-    """Alert history and rules of the client's project (needs ``_json`` and
-    ``_project_path`` from :class:`~driftline.client.Client`)."""
+def _body(rule: AlertRule | Mapping[str, Any]) -> dict[str, Any]:
+    return rule.to_dict() if isinstance(rule, AlertRule) else dict(rule)
 
-    if TYPE_CHECKING:  # provided by Client
 
-        def _json(self, method: str, path: str, **kwargs: Any) -> Any: ...
+class AlertsMixin(ApiBase):
+    """Alert history and rules of the client's project."""
 
-        def _project_path(self) -> str: ...
+    def _rule_path(self, rule_id: str) -> str:
+        return f"{self._project_path()}/alert-rules/{quote_name(rule_id)}"
 
     def alerts(
         self,
@@ -28,8 +30,9 @@ class AlertsMixin:
         model: str | None = None,
         since: datetime | str | None = None,
         limit: int = 100,
-    ) -> list[dict[str, Any]]:
-        """Alert history of the project, newest first."""
+    ) -> list[AlertEvent]:
+        """Alert history of the project, newest first: ``status`` ``"firing"`` or
+        ``"resolved"``, ``model`` a model name, ``since`` fired at or after."""
         params = {
             k: v
             for k, v in (
@@ -40,17 +43,13 @@ class AlertsMixin:
             )
             if v is not None
         }
-        result: list[dict[str, Any]] = unwrap(
-            self._json("GET", f"{self._project_path()}/alerts", params=params), "alerts"
-        )
-        return result
+        path = f"{self._project_path()}/alerts"
+        return self._many(AlertEvent.from_dict, path, key="alerts", params=params)
 
-    def alert_rules(self) -> list[dict[str, Any]]:
+    def alert_rules(self) -> list[AlertRule]:
         """The project's alert rules (channel secrets are never returned: ``has_secret``)."""
-        result: list[dict[str, Any]] = unwrap(
-            self._json("GET", f"{self._project_path()}/alert-rules"), "rules"
-        )
-        return result
+        path = f"{self._project_path()}/alert-rules"
+        return self._many(AlertRule.from_dict, path, key="rules")
 
     def create_alert_rule(
         self,
@@ -62,7 +61,7 @@ class AlertsMixin:
         cooldown_seconds: int = 3600,
         enabled: bool = True,
         channels: Sequence[Mapping[str, Any]] = (),
-    ) -> dict[str, Any]:
+    ) -> AlertRule:
         """Create an alert rule: ``kind`` is ``drift``, ``estimated_metric``,
         ``realized_metric``, ``data_quality`` or ``volume_drop``; ``config`` is validated by
         the server per kind; ``channels`` are webhook / slack / retrain targets."""
@@ -75,42 +74,33 @@ class AlertsMixin:
             "enabled": enabled,
             "channels": [dict(c) for c in channels],
         }
-        result: dict[str, Any] = self._json(
-            "POST", f"{self._project_path()}/alert-rules", json=body
-        )
-        return result
+        path = f"{self._project_path()}/alert-rules"
+        return self._one(AlertRule.from_dict, "POST", path, json=body)
 
-    def alert_rule(self, rule_id: str) -> dict[str, Any]:
+    def alert_rule(self, rule_id: str) -> AlertRule:
         """One alert rule, as :meth:`alert_rules` shows it."""
-        result: dict[str, Any] = self._json(
-            "GET", f"{self._project_path()}/alert-rules/{quote_name(rule_id)}"
-        )
-        return result
+        return self._one(AlertRule.from_dict, "GET", self._rule_path(rule_id))
 
-    def update_alert_rule(self, rule_id: str, changes: Mapping[str, Any]) -> dict[str, Any]:
-        """Change some fields of an alert rule (PATCH).
+    def update_alert_rule(self, rule_id: str, changes: AlertRule | Mapping[str, Any]) -> AlertRule:
+        """Change some fields of an alert rule (PATCH): ``changes`` is a mapping of the
+        fields to change, or a whole :class:`AlertRule` (every field is sent).
 
         ``channels`` replaces the channel list; channels may be sent back as
         :meth:`alert_rule` shows them: a masked URL keeps the real one, a channel without
         ``secret`` keeps its secret, ``"secret": None`` removes it. Setting
         ``allow_private`` needs an admin token.
         """
-        result: dict[str, Any] = self._json(
-            "PATCH",
-            f"{self._project_path()}/alert-rules/{quote_name(rule_id)}",
-            json=dict(changes),
+        return self._one(
+            AlertRule.from_dict, "PATCH", self._rule_path(rule_id), json=_body(changes),
             idempotent=True,
-        )
-        return result
+        )  # fmt: skip
 
-    def replace_alert_rule(self, rule_id: str, rule: Mapping[str, Any]) -> dict[str, Any]:
+    def replace_alert_rule(self, rule_id: str, rule: AlertRule | Mapping[str, Any]) -> AlertRule:
         """Replace an alert rule (PUT) with ``rule``, e.g. what :meth:`alert_rule` returned,
-        edited: secrets and masked URLs are kept as :meth:`update_alert_rule` explains."""
-        result: dict[str, Any] = self._json(
-            "PUT", f"{self._project_path()}/alert-rules/{quote_name(rule_id)}", json=dict(rule)
-        )
-        return result
+        edited (``dataclasses.replace(rule, enabled=False)``): secrets and masked URLs are
+        kept as :meth:`update_alert_rule` explains."""
+        return self._one(AlertRule.from_dict, "PUT", self._rule_path(rule_id), json=_body(rule))
 
     def delete_alert_rule(self, rule_id: str) -> None:
         """Delete an alert rule."""
-        self._json("DELETE", f"{self._project_path()}/alert-rules/{quote_name(rule_id)}")
+        self._send("DELETE", self._rule_path(rule_id))

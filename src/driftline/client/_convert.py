@@ -38,8 +38,8 @@ _SCALAR_TYPES = frozenset(
      np.bool_, np.str_}
 )  # fmt: skip
 _TASKS = ("binary", "multiclass", "regression")
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
-_TIME_WINDOW = re.compile(r"^\s*(\d+)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_TIME_WINDOW = re.compile(r"^\s*(\d+)\s*(s|min|m|h|d|w)\s*$", re.IGNORECASE)
 _ROW_WINDOW = re.compile(r"^\s*(\d+)\s*rows?\s*$", re.IGNORECASE)
 _ACCEPTED = (
     "a pandas or polars DataFrame, a pyarrow Table or RecordBatch, a dict of columns, "
@@ -421,8 +421,15 @@ def check_task(task: str, score: str | None, prediction: str | None) -> None:
 def parse_window(window: str | int | timedelta | Mapping[str, Any]) -> dict[str, Any]:
     """A window spec as the server expects it.
 
+    Units: ``s``, ``m`` or ``min`` (minutes), ``h``, ``d``, ``w``. ``"1M"`` is refused: it
+    reads as a month as often as a minute.
+
     >>> parse_window("1h"), parse_window("15m"), parse_window("10000 rows")
     ({'kind': 'time', 'size_seconds': 3600}, {'kind': 'time', 'size_seconds': 900}, {'kind': 'rows', 'size': 10000})
+    >>> parse_window("1M")
+    Traceback (most recent call last):
+    ...
+    driftline.exceptions.ParameterError: The 'window' parameter '1M' is ambiguous: a month or a minute? Write '1m' or '1min' for minutes (month windows are not supported; use days, e.g. '30d').
     """
     if isinstance(window, Mapping):
         return dict(window)
@@ -435,6 +442,12 @@ def parse_window(window: str | int | timedelta | Mapping[str, Any]) -> dict[str,
         return {"kind": "time", "size_seconds": window}
     if isinstance(window, str):
         match = _TIME_WINDOW.match(window)
+        if match and match.group(2) == "M":
+            raise ParameterError(
+                f"The 'window' parameter {window!r} is ambiguous: a month or a minute? Write "
+                f"'{match.group(1)}m' or '{match.group(1)}min' for minutes (month windows are "
+                "not supported; use days, e.g. '30d')."
+            )
         if match and int(match.group(1)) > 0:
             return {
                 "kind": "time",
@@ -444,8 +457,8 @@ def parse_window(window: str | int | timedelta | Mapping[str, Any]) -> dict[str,
         if match and int(match.group(1)) > 0:
             return {"kind": "rows", "size": int(match.group(1))}
     raise ParameterError(
-        f"The 'window' parameter must look like '15m', '1h', '1d' (a time window) or "
-        f"'10000 rows' (a row-count window); got {window!r}."
+        f"The 'window' parameter must look like '15m', '1h', '1d', '1w' (a time window; units "
+        f"s, m or min, h, d, w) or '10000 rows' (a row-count window); got {window!r}."
     )
 
 

@@ -1,16 +1,19 @@
-"""Small helpers of the SDK: path quoting, ISO times, unwrapping list answers."""
+"""Small helpers of the SDK: path quoting, ISO times in query strings."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote
 
-__all__ = ["iso", "quote_name", "unwrap"]
+__all__ = ["iso", "quote_name"]
 
 
 def quote_name(name: object) -> str:
-    """A name as one URL path segment (``/`` and every reserved character escaped)."""
+    """A name as one URL path segment (``/`` and every reserved character escaped).
+
+    >>> quote_name("a/b c")
+    'a%2Fb%20c'
+    """
     return quote(str(name), safe="")
 
 
@@ -19,10 +22,3 @@ def iso(value: datetime | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return value.isoformat()
-
-
-def unwrap(body: Any, key: str) -> Any:
-    """``body[key]`` when the server wrapped a list in an object, else ``body``."""
-    if isinstance(body, dict) and key in body:
-        return body[key]
-    return body

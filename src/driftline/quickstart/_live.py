@@ -215,7 +215,7 @@ def live_monitoring(
         finally:
             monitor.stop(timeout=30)
         monitor.run_once()  # whatever the background loop had not reached yet
-        windows = [client.window(_MODEL, "1", w["window_key"]) for w in client.windows(_MODEL, "1")]
+        windows = [client.window(_MODEL, "1", w.window_key) for w in client.windows(_MODEL, "1")]
         api_url = f"{api}/api/v1"
         alerts = client.alerts(model=_MODEL, limit=100)
         stats = client.stats
@@ -224,25 +224,23 @@ def live_monitoring(
 
     rows_table = []
     first_drift = first_estimate = None
-    fired = {
-        ((a.get("window") or {}).get("key"), (a.get("rule") or {}).get("name")) for a in alerts
-    }
+    fired = {((a.window or {}).get("key"), (a.rule or {}).get("name")) for a in alerts}
     for week, window in zip(weeks, windows, strict=False):
-        results = window.get("results") or {}
+        results = dict(window.results or {})
         estimated = _metric(results, "estimated", "accuracy")
         realized = _metric(results, "realized", "accuracy")
-        key = window["window_key"]
+        key = window.window_key
         names = sorted(str(name) for k, name in fired if k == key)
-        if window.get("drifted") and first_drift is None:
+        if window.drifted and first_drift is None:
             first_drift = week
         if estimated.get("alert") and first_estimate is None:
             first_estimate = week
         rows_table.append(
             [
                 week,
-                f"{window['rows']:,}",
-                f"{window['labels']:,}",
-                format_percent(window.get("share_drifted") or 0.0, decimals=0),
+                f"{window.rows:,}",
+                f"{window.labels:,}",
+                format_percent(window.share_drifted or 0.0, decimals=0),
                 _fmt(estimated.get("value")),
                 _fmt(realized.get("value")),
                 ", ".join(names) or "—",
@@ -300,7 +298,7 @@ def live_monitoring(
         ),
     )
     if alerts:
-        first_message = alerts[-1].get("message") or (alerts[-1].get("rule") or {}).get("name")
+        first_message = alerts[-1].message or (alerts[-1].rule or {}).get("name")
         section.add(Callout(f"First alert: {first_message or 'no message'}", "warn"))
     section.add(
         Text(
