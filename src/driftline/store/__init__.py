@@ -50,6 +50,7 @@ from driftline.store._results import (  # noqa: E402
 from driftline.store._schema import VersionSchema  # noqa: E402
 from driftline.store._tokens import TokenRepository, role_allows  # noqa: E402
 from driftline.store._uuid7 import uuid7, uuid7_strings  # noqa: E402
+from driftline.store._windows import WindowIndex, WindowStore, time_window_keys  # noqa: E402
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -77,11 +78,14 @@ __all__ = [
     "User",
     "VersionSchema",
     "Window",
+    "WindowIndex",
+    "WindowStore",
     "create_engine_from_url",
     "from_ipc",
     "migrate",
     "role_allows",
     "session_factory",
+    "time_window_keys",
     "to_ipc",
     "uuid7",
     "uuid7_strings",
