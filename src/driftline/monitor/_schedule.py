@@ -15,9 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
-from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
 from driftline.store import Model, ModelVersion, Window
 
@@ -67,7 +66,7 @@ def fair_shares(demands: Mapping[str, int], capacity: int, *, offset: int = 0) -
     return shares
 
 
-def _due(now: datetime, cutoff: datetime) -> Any:
+def _due(now: datetime, cutoff: datetime) -> ColumnElement[bool]:
     is_open = Window.status == "open"
     return and_(
         or_(

@@ -172,6 +172,7 @@ class Window(Base):
         UniqueConstraint("model_version_id", "window_key"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         Index("ix_windows_dirty", "dirty", "model_version_id"),
+        Index("ix_windows_status", "status", "model_version_id"),
     )
     id: Mapped[str] = mapped_column(String(_ID), primary_key=True, default=_new_id)
     model_version_id: Mapped[str] = mapped_column(

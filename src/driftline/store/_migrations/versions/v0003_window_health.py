@@ -8,6 +8,8 @@ Create Date: 2026-12-02 09:00:00
 - ``windows.error``: the last failure's one-line message.
 - ``windows.retry_at``: when the monitor tries the window again (exponential backoff).
 - ``windows.quarantined``: the window failed so often that it is retried only rarely.
+- ``ix_windows_status`` (status, model_version_id): with ``ix_windows_dirty`` it lets the
+  monitor find due windows (dirty, or open and closing) without scanning every window.
 """
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("quarantined", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.create_index("ix_windows_status", ["status", "model_version_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("windows", schema=None) as batch_op:
+        batch_op.drop_index("ix_windows_status")
         batch_op.drop_column("quarantined")
         batch_op.drop_column("retry_at")
         batch_op.drop_column("error")
