@@ -50,7 +50,8 @@ from driftline.store._results import (  # noqa: E402
 from driftline.store._schema import VersionSchema  # noqa: E402
 from driftline.store._tokens import TokenRepository, role_allows  # noqa: E402
 from driftline.store._uuid7 import uuid7, uuid7_strings  # noqa: E402
-from driftline.store._windows import WindowIndex, WindowStore, time_window_keys  # noqa: E402
+from driftline.store._window_keys import time_window_keys  # noqa: E402
+from driftline.store._windows import WindowIndex, WindowStore  # noqa: E402
 
 __all__ = [
     "DEFAULT_DATABASE_URL",

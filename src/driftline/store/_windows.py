@@ -1,16 +1,15 @@
-"""Windows of a version's prediction stream: the window-key rule, reading a window back
-(its rows, its narrow index), merging precomputed profiles, and the one writer of window
-results and window health."""
+"""Windows of a version's prediction stream: reading a window back (its rows, its narrow
+index), merging precomputed profiles, and the one writer of window results and window
+health. Which window a row goes to is ``_window_keys.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, Literal, cast, overload
 
 import numpy as np
-import numpy.typing as npt
 import pyarrow as pa
 from sqlalchemy import Connection, Engine, Float, Table, and_, case, func, select, update
 from sqlalchemy import cast as sql_cast
@@ -22,80 +21,18 @@ from driftline.store._bulk import upsert_windows
 from driftline.store._engine import write_options
 from driftline.store._models import ModelVersion, Prediction, PredictionBatch, Window
 from driftline.store._types import utcnow
+from driftline.store._window_keys import assign_window_keys, profile_window_key
 
 if TYPE_CHECKING:
     from driftline.profiles import DatasetProfile
 
-__all__ = ["WindowIndex", "WindowStore", "time_window_keys"]
+__all__ = ["WindowIndex", "WindowStore"]
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _PRED: Final = cast(Table, Prediction.__table__)
 _INDEX: Final = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
 #: Bound on a window's row count (a BIGINT with room to spare on every backend).
 _MAX_ROWS: Final = 2**62
 _ERROR_CHARS: Final = 1000
-
-
-def time_window_keys(ts_us: npt.ArrayLike, size_seconds: int) -> npt.NDArray[np.int64]:
-    """The keys of the time windows that hold the timestamps ``ts_us``.
-
-    Timestamps are microseconds since the Unix epoch (UTC). A time window of
-    ``size_seconds`` starts at a multiple of its width since the epoch, and its key is
-    that start in microseconds. This is the one rule every path uses: ingested rows,
-    precomputed profiles, the window listing.
-
-    >>> time_window_keys([0, 3_599_999_999, 3_600_000_000, -1], 3600).tolist()
-    [0, 0, 3600000000, -3600000000]
-    """
-    width = int(size_seconds) * 1_000_000
-    return np.asarray((np.asarray(ts_us, dtype=np.int64) // width) * width, dtype=np.int64)
-
-
-def _micros(moment: datetime) -> int:
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)  # naive times are UTC, as for prediction rows
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _check_time_key(key: int, size: int) -> None:
-    """A time window must start and end inside the datetime range (years 1 to 9999)."""
-    try:
-        _EPOCH + timedelta(microseconds=key) + timedelta(seconds=size)
-    except OverflowError:
-        raise ParameterError(
-            f"Time window {key} (a {size}-second window starting {key} microseconds after "
-            "the Unix epoch) lies outside the supported range of years 1 to 9999."
-        ) from None
-
-
-def newest_window(conn: Connection, version_id: str) -> tuple[int, int] | None:
-    """(key, row count) of the version's window with the highest key, if any."""
-    last = conn.execute(
-        select(Window.window_key, Window.row_count)
-        .where(Window.model_version_id == version_id)
-        .order_by(Window.window_key.desc())
-        .limit(1)
-    ).first()
-    return None if last is None else (int(last[0]), int(last[1]))
-
-
-def lock_version(conn: Connection, version_id: str) -> None:
-    """Serialize row-window assignment per version (PostgreSQL; SQLite has one writer)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(select(ModelVersion.id).where(ModelVersion.id == version_id).with_for_update())
-
-
-def assign_window_keys(
-    conn: Connection, version_id: str, ts_us: np.ndarray, kind: str, size: int
-) -> npt.NDArray[np.int64]:
-    """The window key of each new row: by timestamp (time windows) or by arrival order,
-    continuing the newest window (row windows; call inside the writing transaction)."""
-    if kind == "time":
-        return time_window_keys(ts_us, size)
-    lock_version(conn, version_id)
-    last = newest_window(conn, version_id)
-    before = 0 if last is None else last[0] * size + last[1]
-    return np.asarray((before + np.arange(len(ts_us))) // size, dtype=np.int64)
 
 
 class _StaleError(Exception):
@@ -461,7 +398,7 @@ class WindowStore:
             if found is None:
                 raise ParameterError(f"No model version with id {version_id!r}.")
             kind, size = str(found[0]), int(found[1])
-            key = self._profile_key(conn, version_id, kind, size, start, window_key)
+            key = profile_window_key(conn, version_id, kind, size, start, window_key)
             window_id = upsert_windows(conn, version_id, [key], kind, size)[key]
             read = select(Window.profile, Window.row_count).where(Window.id == window_id)
             if conn.dialect.name == "postgresql":
@@ -494,40 +431,3 @@ class WindowStore:
         if window is None:  # pragma: no cover - deleted between commit and read
             raise ParameterError(f"Window {key} of version {version_id!r} was deleted.")
         return window
-
-    @staticmethod
-    def _profile_key(
-        conn: Connection,
-        version_id: str,
-        kind: str,
-        size: int,
-        start: datetime | None,
-        window_key: int | None,
-    ) -> int:
-        if kind == "time":
-            if start is None and window_key is None:
-                raise ParameterError(
-                    "Time windows need 'start' (a moment inside the window) or 'window_key'."
-                )
-            if start is not None:
-                key = int(time_window_keys([_micros(start)], size)[0])
-            else:
-                key = int(window_key or 0)
-                width = size * 1_000_000
-                if key % width:
-                    raise ParameterError(
-                        f"window_key {key} is not the start of a {size}-second window "
-                        f"(a multiple of {width} microseconds); pass 'start' instead."
-                    )
-            _check_time_key(key, size)
-            return key
-        if start is not None:
-            raise ParameterError("Row windows are addressed by 'window_key' (an index).")
-        if window_key is None:
-            newest = newest_window(conn, version_id)
-            key = 0 if newest is None else newest[0]
-        else:
-            key = int(window_key)
-        if key < 0:
-            raise ParameterError(f"Row window keys are >= 0; got {key}.")
-        return key
