@@ -40,7 +40,6 @@ Results are printed and written to ``benchmarks/results/bench_monitor.json``.
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import tempfile
@@ -132,15 +131,7 @@ def _worker(backend: str, phase: str, total: int) -> dict[str, Any]:
                 ).id
             store = PredictionStore(engine)
             clock = [T0]
-            # One pass does the whole backlog, as before passes had a time budget.
-            unbounded = (
-                {"max_seconds_per_run": 3600.0}
-                if "max_seconds_per_run" in inspect.signature(Monitor).parameters
-                else {}
-            )
-            monitor = Monitor(
-                engine, alerts=False, grace_seconds=60, clock=lambda: clock[0], **unbounded
-            )
+            monitor = Monitor(engine, alerts=False, grace_seconds=60, clock=lambda: clock[0])
             n_windows = total // ROWS_PER_HOUR
             monitor_seconds = 0.0
             passes = []

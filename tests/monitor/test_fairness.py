@@ -112,7 +112,7 @@ def _seconds_until_computed(
 
 
 def _start(engine: Engine) -> Monitor:
-    monitor = Monitor(engine, alerts=False, interval_seconds=0.5, max_seconds_per_run=2.0)
+    monitor = Monitor(engine, alerts=False, interval_seconds=0.5, replan_seconds=1.0)
     monitor.start()
     return monitor
 
@@ -153,9 +153,34 @@ def test_a_tenant_with_a_thousand_poisoned_windows_does_not_starve_another(
             assert monitor.stop()
     failed = sum(w.failures > 0 for w in store.windows(attacker))
     assert failed >= 20
-    # Normal time, plus at most the rest of a pass and one interval.
-    bound = baseline + monitor.max_seconds_per_run + monitor.interval_seconds + 3.0
+    # Normal time, plus at most one re-planning period and one interval.
+    bound = baseline + monitor.replan_seconds + monitor.interval_seconds + 3.0
     assert attacked <= bound, (baseline, attacked, failed)
     records = [r for r in caplog.records if r.name == "driftline.monitor"]
     assert len(records) <= 12  # one line per failure, rate-limited: no traceback flood
     assert all(r.exc_info is None for r in records)
+
+
+def test_a_long_pass_plans_again_and_serves_a_window_that_became_due(
+    sqlite_engine: Engine,
+) -> None:
+    backlog = make_version(sqlite_engine)
+    late = make_version(sqlite_engine)
+    store = PredictionStore(sqlite_engine)
+    store.ingest_batch(backlog, rows(30))
+    monitor = Monitor(sqlite_engine, alerts=False, replan_seconds=1e-9)  # plan after each window
+    order: list[str] = []
+    process = monitor._worker.process
+
+    def record(window_id: str, now: datetime, stats: object) -> str | None:
+        order.append(window_id)
+        if len(order) == 3:  # the late tenant's window becomes due during the pass
+            store.ingest_batch(late, rows(1))
+        return process(window_id, now, stats)  # type: ignore[arg-type]
+
+    monitor._worker.process = record  # type: ignore[method-assign]
+    stats = monitor.run_once()
+    (late_window,) = store.windows(late)
+    assert order[3] == late_window.id  # served at the next plan, not after the backlog
+    assert (stats.windows_computed, stats.windows_deferred) == (31, 0)
+    assert len(set(order)) == 31  # each window once per pass

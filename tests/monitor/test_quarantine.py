@@ -72,8 +72,8 @@ def test_a_failing_window_backs_off_is_quarantined_and_heals(sqlite_engine: Engi
         sqlite_engine,
         alerts=False,
         clock=lambda: now[0],
-        retry_seconds=30,
-        max_retry_seconds=100,
+        retry_base_seconds=30,
+        retry_max_seconds=100,
         quarantine_after=3,
     )
 

@@ -14,7 +14,7 @@ from driftline.exceptions import ParameterError
 from driftline.monitor._alerting import AlertStep
 from driftline.monitor._estimators import EstimatorCache
 from driftline.monitor._failures import RateLimitedLog, one_line, retry_delay
-from driftline.monitor._schedule import plan_pass
+from driftline.monitor._schedule import Plan, plan_pass
 from driftline.monitor._stats import MonitorStats
 from driftline.monitor._versions import VersionCache
 from driftline.monitor._window import WindowWorker
@@ -59,10 +59,12 @@ class Monitor:
     database: writes are optimistic (a window changed by another writer is re-read).
 
     One tenant cannot stall the others: a pass takes at most ``max_windows_per_run``
-    windows, shared fairly between projects and then versions, and stops starting new
-    windows after ``max_seconds_per_run`` (the next pass then starts at once). A window
-    whose computation fails is retried on the next pass, then after ``retry_seconds``,
-    twice that, ... up to ``max_retry_seconds``; after ``quarantine_after`` failures in a
+    windows, shared fairly between projects and then versions (the smallest demands
+    first), and plans again every ``replan_seconds``, so that a window that became due
+    meanwhile does not wait for the end of a long pass; a pass that left due windows for
+    later is followed at once by the next. A window
+    whose computation fails is retried on the next pass, then after ``retry_base_seconds``,
+    twice that, ... up to ``retry_max_seconds``; after ``quarantine_after`` failures in a
     row it is marked quarantined (the window listing shows its error). Each failure logs
     one line (rate-limited); the traceback is logged at DEBUG.
 
@@ -86,20 +88,18 @@ class Monitor:
         min_estimation_rows: int = 30,
         max_rows_per_step: int = 200_000,
         max_windows_per_run: int = 1_000,
-        max_seconds_per_run: float = 5.0,
+        replan_seconds: float = 5.0,
         max_versions: int = 64,
         max_estimators: int = 32,
-        retry_seconds: float = 30.0,
-        max_retry_seconds: float = 3_600.0,
+        retry_base_seconds: float = 30.0,
+        retry_max_seconds: float = 3_600.0,
         quarantine_after: int = 5,
     ) -> None:
         self.interval_seconds = _check_number("interval_seconds", interval_seconds)
         self.grace_seconds = _check_number("grace_seconds", grace_seconds)
-        self.max_seconds_per_run = _check_number(
-            "max_seconds_per_run", max_seconds_per_run, positive=True
-        )
-        self.retry_seconds = _check_number("retry_seconds", retry_seconds)
-        self.max_retry_seconds = _check_number("max_retry_seconds", max_retry_seconds)
+        self.replan_seconds = _check_number("replan_seconds", replan_seconds, positive=True)
+        self.retry_base_seconds = _check_number("retry_base_seconds", retry_base_seconds)
+        self.retry_max_seconds = _check_number("retry_max_seconds", retry_max_seconds)
         self.min_labels = _check_count("min_labels", min_labels)
         self.min_estimation_rows = _check_count("min_estimation_rows", min_estimation_rows)
         self.max_rows_per_step = _check_count("max_rows_per_step", max_rows_per_step)
@@ -134,32 +134,35 @@ class Monitor:
     # ------------------------------------------------------------------ the loop
     def run_once(self) -> MonitorStats:
         """One pass: merge, compute, close, alert. Returns what it did."""
+        return self._pass(None)
+
+    def _pass(self, stop_event: threading.Event | None) -> MonitorStats:
+        """One pass; between two windows it ends early once ``stop_event`` is set."""
         with self._lock:
             started = time.perf_counter()
             stats = MonitorStats()
             now = self.clock()
-            with self.engine.connect() as conn:
-                plan = plan_pass(
-                    conn,
-                    now,
-                    grace_seconds=self.grace_seconds,
-                    limit=self.max_windows_per_run,
-                    offset=self._passes,
-                )
-            self._passes += 1
-            stats.windows_deferred = plan.deferred
             computed: list[tuple[str, str]] = []
-            for i, window_id in enumerate(plan.window_ids):
-                if i and time.perf_counter() - started > self.max_seconds_per_run:
-                    stats.windows_deferred += len(plan.window_ids) - i
+            done: set[str] = set()
+            while len(done) < self.max_windows_per_run:
+                plan = self._plan(now, self.max_windows_per_run - len(done), done)
+                stats.windows_deferred = plan.due
+                replan_at = time.perf_counter() + self.replan_seconds
+                for i, window_id in enumerate(plan.window_ids):
+                    if stop_event is not None and stop_event.is_set():
+                        break
+                    if i and time.perf_counter() > replan_at:
+                        break
+                    done.add(window_id)
+                    stats.windows_deferred -= 1
+                    version_id = self._compute(window_id, now, stats)
+                    if version_id is not None:
+                        computed.append((version_id, window_id))
+                else:
+                    break  # the plan is done: so is the pass
+                if stop_event is not None and stop_event.is_set():
                     break
-                try:
-                    done = self._worker.process(window_id, now, stats)
-                except Exception as exc:  # a bug or bad data in this window only
-                    self._failed(window_id, exc, now, stats)
-                    continue
-                if done is not None:
-                    computed.append((done, window_id))
+                now = self.clock()  # windows that became due meanwhile take their turn
             if self.alerts:  # deliveries due for a retry go out even when nothing changed
                 self._alerts.run(computed, stats)
             stats.seconds = time.perf_counter() - started
@@ -167,8 +170,29 @@ class Monitor:
             self.last_stats = stats
             return stats
 
+    def _plan(self, now: datetime, limit: int, done: set[str]) -> Plan:
+        with self.engine.connect() as conn:
+            plan = plan_pass(
+                conn,
+                now,
+                grace_seconds=self.grace_seconds,
+                limit=limit,
+                offset=self._passes,
+                exclude=done,
+            )
+        self._passes += 1
+        return plan
+
+    def _compute(self, window_id: str, now: datetime, stats: MonitorStats) -> str | None:
+        """Compute one window; its version id when results were stored."""
+        try:
+            return self._worker.process(window_id, now, stats)
+        except Exception as exc:  # a bug or bad data in this window only
+            self._failed(window_id, exc, now, stats)
+            return None
+
     def _retry_after(self, failures: int) -> float:
-        return retry_delay(failures, base=self.retry_seconds, cap=self.max_retry_seconds)
+        return retry_delay(failures, base=self.retry_base_seconds, cap=self.retry_max_seconds)
 
     def _failed(self, window_id: str, exc: Exception, now: datetime, stats: MonitorStats) -> None:
         """Record a window's failure (backoff, quarantine) and log it without flooding."""
@@ -205,7 +229,7 @@ class Monitor:
         while not stop_event.is_set():
             wait = self.interval_seconds
             try:
-                if self.run_once().windows_deferred:
+                if self._pass(stop_event).windows_deferred:
                     wait = 0.0
             except Exception as exc:  # the loop survives database outages and bugs alike
                 self._log.warning("monitor pass failed: %s", one_line(exc))

@@ -6,12 +6,14 @@ failure) has come. A pass takes at most ``limit`` due windows: the slots are spl
 max-min fairly (water-filling) first between projects, then within each project between
 its versions, so a project with a backlog of thousands of windows (or thousands of
 windows that keep failing) takes only what the others leave. Windows are then processed
-round-robin, the projects with the fewest due windows first in each round.
+round-robin, the projects with the fewest due windows first in each round. A long pass
+plans again now and then (excluding what it already did), so a window that became due
+meanwhile takes its turn without waiting for the pass to end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import chain, zip_longest
@@ -88,10 +90,21 @@ def _interleave(lists: list[list[str]]) -> list[str]:
 
 
 def plan_pass(
-    conn: Connection, now: datetime, *, grace_seconds: float, limit: int, offset: int = 0
+    conn: Connection,
+    now: datetime,
+    *,
+    grace_seconds: float,
+    limit: int,
+    offset: int = 0,
+    exclude: Collection[str] = (),
 ) -> Plan:
-    """The due windows one pass works on (at most ``limit``), fairly shared; see the module."""
+    """The due windows one pass works on (at most ``limit``), fairly shared; see the module.
+
+    Windows in ``exclude`` (those a pass already worked on) are not due again in it.
+    """
     due = _due(now, now - timedelta(seconds=grace_seconds))
+    if exclude:
+        due = and_(due, Window.id.not_in(list(exclude)))
     counts = conn.execute(
         select(Model.project_id, Window.model_version_id, func.count())
         .select_from(Window)

@@ -14,8 +14,8 @@ class MonitorStats:
 
     ``errors`` counts failures of any kind (windows and alert evaluation);
     ``windows_failed`` the windows whose computation failed (each is retried with
-    backoff); ``windows_deferred`` the due windows left for the next pass by the per-pass
-    limits (``max_windows_per_run``, ``max_seconds_per_run``).
+    backoff); ``windows_deferred`` the due windows left for the next pass by
+    ``max_windows_per_run``.
 
     >>> MonitorStats(windows_computed=2).to_dict()["windows_computed"]
     2
