@@ -27,6 +27,13 @@ Run from the repository root::
     .venv/bin/python -m benchmarks.bench_monitor                       # both backends
     .venv/bin/python -m benchmarks.bench_monitor --backends sqlite --repeats 1
 
+Before/after a change, in one run: export the other revision's sources and pass them as
+``--baseline-src``; each repeat then runs the baseline and this checkout back to back
+(same data, same machine load) and the ratio this / baseline is printed::
+
+    mkdir -p /tmp/base && git archive <rev> src | tar -x -C /tmp/base
+    .venv/bin/python -m benchmarks.bench_monitor --baseline-src /tmp/base/src
+
 Results are printed and written to ``benchmarks/results/bench_monitor.json``.
 """
 
@@ -34,9 +41,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,10 +88,11 @@ def _stream(total: int) -> tuple[Any, list[pa.Table], np.ndarray]:
 
 
 def _worker(backend: str, phase: str, total: int) -> dict[str, Any]:
+    import driftline
     import driftline.drift
     import driftline.estimate
     import driftline.metrics
-    import driftline.profiles  # noqa: F401 - a running monitor has these loaded already
+    import driftline.profiles  # a running monitor has these modules loaded already
     from driftline.monitor import Monitor, profile_rows
     from driftline.store import (
         Catalog,
@@ -170,7 +180,50 @@ def _worker(backend: str, phase: str, total: int) -> dict[str, Any]:
         "pass_p99_ms": float(np.percentile(passes, 99) * 1e3) if passes else None,
         "peak_rss": max_rss_bytes(),
         "drifted_columns_window_0": drifted,
+        "driftline": str(Path(driftline.__file__).parent),
     }
+
+
+def _run(argv: list[str], src: str | None) -> dict[str, Any]:
+    """One fresh worker on this checkout (``src`` None) or on the sources in ``src``."""
+    if src is None:
+        return run_fresh(argv)
+    before = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = src if before is None else f"{src}{os.pathsep}{before}"
+    try:
+        result = run_fresh(argv)
+    finally:
+        if before is None:
+            del os.environ["PYTHONPATH"]
+        else:
+            os.environ["PYTHONPATH"] = before
+    if not Path(result["driftline"]).resolve().is_relative_to(Path(src).resolve()):
+        raise RuntimeError(f"the baseline run imported {result['driftline']}, not {src}")
+    return result
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("seconds", "ms_per_1k_rows", "ms_per_window", "peak_rss")
+    summary: dict[str, Any] = {k: median([r[k] for r in runs]) for k in keys}
+    if runs[0]["pass_p50_ms"] is not None:
+        summary["pass_p50_ms"] = median([r["pass_p50_ms"] for r in runs])
+        summary["pass_p99_ms"] = median([r["pass_p99_ms"] for r in runs])
+    summary["per_run_seconds"] = [r["seconds"] for r in runs]
+    return summary
+
+
+def _line(label: str, phase: str, rows: int, summary: dict[str, Any]) -> str:
+    passes = (
+        f"  pass p50 {summary['pass_p50_ms']:7.1f} ms  p99 {summary['pass_p99_ms']:7.1f} ms"
+        if "pass_p50_ms" in summary
+        else ""
+    )
+    return (
+        f"{label:17s} {phase:7s} | {summary['seconds']:6.2f} s for {rows:,} rows"
+        f" = {summary['ms_per_1k_rows']:6.1f} ms per 1k rows,"
+        f" {summary['ms_per_window']:7.1f} ms per window{passes};"
+        f" peak RSS {summary['peak_rss'] / 2**20:.0f} MB"
+    )
 
 
 def main() -> None:
@@ -179,6 +232,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"])
     parser.add_argument("--phases", nargs="+", default=["stream", "backlog", "labels"])
+    parser.add_argument(
+        "--baseline-src",
+        help="the src/ folder of another revision, measured interleaved in the same run",
+    )
     parser.add_argument("--worker", nargs=3, metavar=("BACKEND", "PHASE", "ROWS"))
     args = parser.parse_args()
     if args.worker:
@@ -186,29 +243,34 @@ def main() -> None:
         print(json.dumps(_worker(backend, phase, int(rows))))
         return
     results: dict[str, Any] = {"machine": machine(), "rows": args.rows, "runs": {}}
+    if args.baseline_src:
+        results["baseline_src"] = args.baseline_src
+        results["baseline"] = {}
     for backend in args.backends:
         for phase in args.phases:
             argv = ["-m", "benchmarks.bench_monitor", "--worker", backend, phase, str(args.rows)]
-            runs = [run_fresh(argv) for _ in range(args.repeats)]
-            keys = ("seconds", "ms_per_1k_rows", "ms_per_window", "peak_rss")
-            summary = {k: median([r[k] for r in runs]) for k in keys}
-            if runs[0]["pass_p50_ms"] is not None:
-                summary["pass_p50_ms"] = median([r["pass_p50_ms"] for r in runs])
-                summary["pass_p99_ms"] = median([r["pass_p99_ms"] for r in runs])
-            summary["per_run_seconds"] = [r["seconds"] for r in runs]
-            results["runs"][f"{backend}/{phase}"] = summary
-            passes = (
-                f"  pass p50 {summary['pass_p50_ms']:7.1f} ms  p99 {summary['pass_p99_ms']:7.1f} ms"
-                if "pass_p50_ms" in summary
-                else ""
-            )
-            print(
-                f"{backend:8s} {phase:7s} | {summary['seconds']:6.2f} s for {args.rows:,} rows"
-                f" = {summary['ms_per_1k_rows']:6.1f} ms per 1k rows,"
-                f" {summary['ms_per_window']:7.1f} ms per window{passes};"
-                f" peak RSS {summary['peak_rss'] / 2**20:.0f} MB",
-                flush=True,
-            )
+            runs, base_runs = [], []
+            for _ in range(args.repeats):
+                if args.baseline_src:
+                    base_runs.append(_run(argv, args.baseline_src))
+                runs.append(_run(argv, None))
+            name = f"{backend}/{phase}"
+            summary = _summary(runs)
+            results["runs"][name] = summary
+            label = "this checkout" if args.baseline_src else backend
+            if args.baseline_src:
+                base = _summary(base_runs)
+                results["baseline"][name] = base
+                summary["ratio_to_baseline"] = summary["seconds"] / base["seconds"]
+                print(_line(f"{backend} baseline", phase, args.rows, base), flush=True)
+                label = f"{backend} this"
+            print(_line(label, phase, args.rows, summary), flush=True)
+            if args.baseline_src:
+                print(
+                    f"{'':17s} {phase:7s} | this / baseline = "
+                    f"{summary['ratio_to_baseline']:.3f} (median seconds)",
+                    flush=True,
+                )
     path = write_results("bench_monitor", results)
     print(f"wrote {path}")
 

@@ -167,8 +167,6 @@ _KNOWN: set[tuple[str, str]] = {
     ("drift/_sides.py", "driftline.profiles._categorical"),
     ("drift/_sides.py", "driftline.profiles._numeric"),
     ("drift/_sides.py", "driftline.stats._bucketed"),
-    ("monitor/_ingest_profile.py", "driftline.store._bulk"),
-    ("monitor/_monitor.py", "driftline.store._types"),
     ("quickstart/_steps.py", "driftline.drift._detector"),
     ("server/_routes_models.py", "driftline.store._validate"),
 }

@@ -1,17 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
-from driftline.exceptions import ParameterError, SchemaMismatchError
+from driftline.exceptions import DataError, ParameterError, SchemaMismatchError
 from driftline.monitor import Monitor, ingest_profile, profile_rows
-from driftline.profiles import DatasetProfile, profile
-from driftline.store import PredictionStore
+from driftline.profiles import CategoricalProfile, DatasetProfile, profile
+from driftline.store import ModelVersion, PredictionStore
 from driftline.testing import DRIFTED_COLUMNS, make_monitoring_data
 
 REFERENCE, DRIFTED = make_monitoring_data(20_000, seed=31)
@@ -87,3 +88,74 @@ def test_bad_profiles_and_addresses_are_refused(sqlite_engine: Engine, h: Any) -
     assert PredictionStore(sqlite_engine).windows(version) == []  # nothing half-written
     naive = ingest_profile(sqlite_engine, version, part, start=datetime(2026, 4, 6, 0, 30))
     assert naive.start_at == T0  # naive times are UTC
+
+
+def _with_column(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
+    return table.set_column(table.column_names.index(name), name, values)
+
+
+def test_profiles_that_would_poison_their_window_are_refused(engine: Engine, h: Any) -> None:
+    setup = h.make_version(engine, REFERENCE, window_kind="time", window_size=3_600)
+    version = setup.version_id
+    rows = h.as_rows(DRIFTED.iloc[:200])
+    kinds = {**h.features, "score": "numeric", "prediction": "numeric"}
+    # numeric num_00 sent as categorical: every later merge into the window would fail
+    as_text = _with_column(rows, "num_00", rows["num_00"].cast(pa.string()))
+    wrong_kind = profile(as_text.select(list(kinds)), schema={**kinds, "num_00": "categorical"})
+    with pytest.raises(SchemaMismatchError, match="'num_00' is 'categorical' in the profile"):
+        ingest_profile(engine, version, wrong_kind, start=T0)
+    score_as_text = profile(
+        _with_column(rows, "score", rows["score"].cast(pa.string())).select(list(kinds)),
+        schema={**kinds, "score": "categorical"},
+    )
+    with pytest.raises(SchemaMismatchError, match="'score' is 'categorical'"):
+        ingest_profile(engine, version, score_as_text, start=T0)
+    region = pa.array(["eu"] * rows.num_rows)
+    extra = profile(rows.select(list(kinds)).append_column("region", region), schema=kinds)
+    with pytest.raises(SchemaMismatchError, match=r"\['region'\].*profile_rows"):
+        ingest_profile(engine, version, extra, start=T0)
+    good = profile_rows(h.schema, rows)
+    cat = good["cat_00"]
+    other_sketch = DatasetProfile(
+        good.n_rows,
+        tuple(
+            dataclasses.replace(c, registers=b"\x00" * 16) if c.name == "cat_00" else c
+            for c in good.columns
+        ),
+    )
+    assert isinstance(cat, CategoricalProfile)
+    with pytest.raises(SchemaMismatchError, match="cannot be merged"):
+        ingest_profile(engine, version, other_sketch, start=T0)
+    lying = DatasetProfile(
+        good.n_rows,
+        tuple(dataclasses.replace(c, n_rows=5) if c.name == "num_01" else c for c in good.columns),
+    )
+    with pytest.raises(DataError, match="'num_01' counts 5 rows"):
+        ingest_profile(engine, version, lying, start=T0)
+    assert PredictionStore(engine).windows(version) == []  # nothing stored
+    # the window stays computable: rows and a good profile merge, the monitor computes it
+    stamps = pa.array([T0] * rows.num_rows, pa.timestamp("us", tz="UTC"))
+    setup.store.ingest_batch(version, rows.append_column("timestamp", stamps))
+    ingest_profile(engine, version, good, start=T0)
+    stats = Monitor(engine, alerts=False).run_once()
+    assert (stats.windows_computed, stats.errors) == (1, 0)
+    (window,) = PredictionStore(engine).windows(version)
+    assert (window.row_count, window.failures) == (400, 0)
+    assert DatasetProfile.from_bytes(window.profile)["num_00"].kind == "numeric"
+
+
+def test_profiles_must_agree_with_the_reference_profile(sqlite_engine: Engine, h: Any) -> None:
+    rows = h.as_rows(DRIFTED.iloc[:200])
+    kinds = {**h.features, "score": "numeric", "prediction": "numeric"}
+    # a reference profiled with another kind for cat_01 (not as the monitor profiles rows)
+    odd = _with_column(rows, "cat_01", pa.array(np.arange(rows.num_rows, dtype=np.float64)))
+    reference = profile(odd.select(list(kinds)), schema={**kinds, "cat_01": "numeric"})
+    setup = h.make_version(sqlite_engine, None, window_kind="time", window_size=3_600)
+    with sqlite_engine.begin() as conn:
+        conn.execute(
+            update(ModelVersion)
+            .where(ModelVersion.id == setup.version_id)
+            .values(reference_profile=reference.to_bytes())
+        )
+    with pytest.raises(SchemaMismatchError, match=r"'cat_01' is 'categorical' .* reference"):
+        ingest_profile(sqlite_engine, setup.version_id, profile_rows(h.schema, rows), start=T0)

@@ -8,9 +8,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from driftline.monitor import Monitor
-from driftline.monitor import _monitor as monitor_module
+from driftline.monitor import _window as window_module
 from driftline.profiles import DatasetProfile
 from driftline.store import PredictionBatch, PredictionStore
+from driftline.store import _windows as store_windows_module
 from driftline.testing import make_monitoring_data
 
 REFERENCE, CURRENT = make_monitoring_data(20_000, seed=21)
@@ -74,11 +75,12 @@ def test_a_crash_then_a_restart_matches_the_one_shot_computation(
     setup.ingest(h.as_rows(ROWS))
     calls = {"n": 0}
     targets = {
-        "mark": "_mark_batches",
-        "profile": "profile_rows",
-        "results": "compute_results",
+        "mark": (store_windows_module, "_mark_batches"),
+        "profile": (window_module, "profile_rows"),
+        "results": (window_module, "compute_results"),
     }
-    original = getattr(monitor_module, targets[where])
+    module, name = targets[where]
+    original = getattr(module, name)
 
     def failing(*args: Any, **kwargs: Any) -> Any:
         if calls["n"] == after:
@@ -87,7 +89,7 @@ def test_a_crash_then_a_restart_matches_the_one_shot_computation(
         calls["n"] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(monitor_module, targets[where], failing)
+    monkeypatch.setattr(module, name, failing)
     crashed = Monitor(engine, alerts=False, max_rows_per_step=1_000)
     stats = crashed.run_once()
     assert stats.errors == 1
@@ -95,7 +97,7 @@ def test_a_crash_then_a_restart_matches_the_one_shot_computation(
     assert 0 < unmerged <= 5  # something is left to do
     if profile is not None:  # whatever committed is exactly the merged batches
         assert DatasetProfile.from_bytes(profile).n_rows == (5 - unmerged) * 1_000
-    monkeypatch.setattr(monitor_module, targets[where], original)
+    monkeypatch.setattr(module, name, original)
     restarted = Monitor(engine, alerts=False, max_rows_per_step=1_000)  # fresh caches
     restarted.run_once()
     profile, results, unmerged = _state(engine, setup.version_id)

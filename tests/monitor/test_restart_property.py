@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select, update
 
 from driftline.monitor import Monitor
-from driftline.monitor import _monitor as monitor_module
 from driftline.profiles import DatasetProfile
 from driftline.store import PredictionBatch, PredictionStore, Window
+from driftline.store import _windows as store_windows_module
 from driftline.testing import make_monitoring_data
 
 ROWS = make_monitoring_data(3_000, seed=22)[1]
@@ -79,7 +79,7 @@ def test_property_fold_with_a_crash_equals_the_one_shot_fold(
             .where(Window.model_version_id == versions[1])
             .values(profile=None, dirty=True, results=None)
         )
-    original = monitor_module._mark_batches
+    original = store_windows_module._mark_batches
     calls = {"n": 0}
 
     def failing(*args: Any, **kwargs: Any) -> None:
@@ -88,11 +88,11 @@ def test_property_fold_with_a_crash_equals_the_one_shot_fold(
             raise CrashError("injected")
         original(*args, **kwargs)
 
-    monitor_module._mark_batches = failing  # type: ignore[assignment]
+    store_windows_module._mark_batches = failing  # type: ignore[assignment]
     try:
         Monitor(engine, alerts=False, max_rows_per_step=step).run_once()
     finally:
-        monitor_module._mark_batches = original
+        store_windows_module._mark_batches = original
     Monitor(engine, alerts=False, max_rows_per_step=step).run_once()
     profile, unmerged = _profile_and_unmerged(engine, versions[1])
     assert unmerged == 0

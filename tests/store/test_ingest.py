@@ -314,26 +314,6 @@ def test_postgres_executemany_path_matches_copy(postgres_databases: Any) -> None
     engine.dispose()
 
 
-def test_window_results_are_saved_optimistically(engine: Engine, version_id: str) -> None:
-    store = PredictionStore(engine)
-    store.ingest_batch(version_id, _batch(5, ids=[f"w{i}" for i in range(5)]))
-    (window,) = store.windows(version_id)
-    assert (window.version, window.dirty) == (0, True)
-    store.ingest_labels(version_id, ["w0"], [1])  # lands while "computing"
-    assert not store.save_window_results(window, {"drift": False})
-    (fresh,) = store.windows(version_id)
-    assert store.save_window_results(fresh, {"drift": True}, profile=b"merged")
-    (done,) = store.windows(version_id)
-    assert (done.version, done.dirty, done.results, done.profile) == (
-        1,
-        False,
-        {"drift": True},
-        b"merged",
-    )
-    assert done.computed_at is not None
-    assert not store.save_window_results(fresh, {"drift": False})  # stale version
-
-
 def test_empty_and_fully_rejected_batches_store_nothing(engine: Engine, version_id: str) -> None:
     store = PredictionStore(engine)
     empty = store.ingest_batch(version_id, _batch(0))

@@ -1,31 +1,108 @@
-"""Merge a precomputed profile (a Dask or Spark job, the SDK) into a window."""
+"""Merge a precomputed profile (a Dask or Spark job, the SDK) into a window, after checking
+that it is a profile the monitor can keep merging into (names, kinds, structure)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session
+import pyarrow as pa
+from sqlalchemy import Engine, select
 
-from driftline.exceptions import ParameterError, SchemaMismatchError
-from driftline.store import ModelVersion, VersionSchema, Window, write_options
-from driftline.store._bulk import upsert_windows
+from driftline.exceptions import DataError, ParameterError, SchemaMismatchError
+from driftline.monitor._profiling import monitored_columns, profile_rows
+from driftline.store import ModelVersion, VersionSchema, Window, WindowStore
 
 if TYPE_CHECKING:
     from driftline.profiles import DatasetProfile
 
-__all__ = ["ingest_profile"]
+__all__ = ["check_window_profile", "ingest_profile"]
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_SAMPLE: Final = {
+    "numeric": pa.array([0.5]),
+    "categorical": pa.array(["a"]),
+    "boolean": pa.array([True]),
+}
+_SAME_STATE: Final = frozenset({"categorical", "text"})  # these kinds merge (profiles' rule)
 
 
-def _key_of(start: datetime, size_seconds: int) -> int:
-    if start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)  # naive times are UTC, as for prediction rows
-    micros = (start - _EPOCH) // timedelta(microseconds=1)
-    width = size_seconds * 1_000_000
-    return int((micros // width) * width)
+def _template(schema: VersionSchema) -> DatasetProfile:
+    """A one-row profile of every monitored column, profiled as the monitor profiles rows."""
+    kinds = monitored_columns(schema)
+    return profile_rows(
+        schema, pa.table({name: _SAMPLE[k] for name, k in kinds.items() if k in _SAMPLE})
+    )
+
+
+def check_window_profile(
+    profile: DatasetProfile,
+    schema: VersionSchema,
+    reference: DatasetProfile | None = None,
+) -> None:
+    """Raise :class:`SchemaMismatchError` unless ``profile`` fits windows of ``schema``.
+
+    A window profile holds every feature of the schema with the schema's kind, and
+    optionally the numeric ``score`` and ``prediction`` columns — what
+    :func:`~driftline.monitor.profile_rows` makes. Its columns must also agree in kind
+    with the version's ``reference`` profile (so that drift can be computed), and its
+    state must merge with the profiles the monitor computes from rows. A profile that
+    passes cannot make later merges into its window fail.
+
+    >>> import pyarrow as pa
+    >>> from driftline.monitor import profile_rows
+    >>> from driftline.profiles import profile
+    >>> from driftline.store import VersionSchema
+    >>> schema = VersionSchema({"x": "numeric"})
+    >>> check_window_profile(profile_rows(schema, pa.table({"x": [1.0, 2.0]})), schema)
+    >>> check_window_profile(profile({"x": ["a", "b"]}), schema)
+    Traceback (most recent call last):
+    ...
+    driftline.exceptions.SchemaMismatchError: Column 'x' is 'categorical' in the profile but 'numeric' in the version's schema. Profile the rows with driftline.monitor.profile_rows(schema, table) so that kinds match.
+    """
+    missing = [c for c in schema.features if c not in profile]
+    if missing:
+        raise SchemaMismatchError(
+            f"The profile lacks the feature column(s) {missing} of the version's schema; "
+            f"it has {profile.column_names}."
+        )
+    expected = monitored_columns(schema)
+    unknown = [c for c in profile.column_names if c not in expected]
+    if unknown:
+        raise SchemaMismatchError(
+            f"The profile has column(s) {unknown} that windows of this version do not hold; "
+            f"a window profile holds the features {list(schema.features)} and optionally "
+            "'score' and 'prediction'. Profile the rows with "
+            "driftline.monitor.profile_rows(schema, table)."
+        )
+    for column in profile.columns:
+        if column.kind != expected[column.name]:
+            raise SchemaMismatchError(
+                f"Column {column.name!r} is {column.kind!r} in the profile but "
+                f"{expected[column.name]!r} in the version's schema. Profile the rows with "
+                "driftline.monitor.profile_rows(schema, table) so that kinds match."
+            )
+        if column.n_rows != profile.n_rows:
+            raise DataError(
+                f"Column {column.name!r} counts {column.n_rows} rows but the profile "
+                f"{profile.n_rows}; the profile is inconsistent (not made by profile())."
+            )
+    if reference is not None:
+        for column in profile.columns:
+            ref = reference.get(column.name)
+            if ref is None or ref.kind == column.kind or {ref.kind, column.kind} <= _SAME_STATE:
+                continue
+            raise SchemaMismatchError(
+                f"Column {column.name!r} is {column.kind!r} in the profile but {ref.kind!r} "
+                "in the version's reference profile, so its drift could not be computed. "
+                "Upload a reference profiled with the version's schema."
+            )
+    try:
+        _template(schema).merge(profile)
+    except Exception as exc:  # untrusted state: whatever the merge raises makes it unusable
+        raise SchemaMismatchError(
+            f"The profile cannot be merged with profiles of this version's rows: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
 
 
 def ingest_profile(
@@ -43,8 +120,10 @@ def ingest_profile(
     ``window_key`` (the window's index), or nothing for the newest window. The window's
     ``row_count`` grows by ``profile.n_rows`` and it is marked for recomputation; its
     ``version`` goes up, so a monitor computing it concurrently re-reads it. The profile
-    must hold every feature column of the version's schema (profile them as
-    :func:`driftline.monitor.profile_rows` does, so kinds match).
+    must hold every feature column of the version's schema with the schema's kinds and
+    nothing else but ``score`` and ``prediction`` (profile the rows as
+    :func:`driftline.monitor.profile_rows` does); anything else raises
+    :class:`~driftline.exceptions.SchemaMismatchError` (see :func:`check_window_profile`).
 
     >>> import numpy as np, pyarrow as pa
     >>> from datetime import datetime, UTC
@@ -76,74 +155,16 @@ def ingest_profile(
         raise ParameterError(f"The 'start' parameter must be a datetime; got {start!r}.")
     if window_key is not None and (isinstance(window_key, bool) or not isinstance(window_key, int)):
         raise ParameterError(f"The 'window_key' parameter must be an integer; got {window_key!r}.")
-    options = write_options(engine)
-    with engine.connect().execution_options(**options) as conn, conn.begin():
-        stmt = select(
-            ModelVersion.schema, ModelVersion.window_kind, ModelVersion.window_size
-        ).where(ModelVersion.id == version_id)
-        if conn.dialect.name == "postgresql":  # serialize with row-window ingestion
-            stmt = stmt.with_for_update()
-        found = conn.execute(stmt).first()
-        if found is None:
-            raise ParameterError(f"No model version with id {version_id!r}.")
-        schema = VersionSchema.from_dict(found[0])
-        kind, size = str(found[1]), int(found[2])
-        missing = [c for c in schema.features if c not in profile]
-        if missing:
-            raise SchemaMismatchError(
-                f"The profile lacks the feature column(s) {missing} of the version's schema; "
-                f"it has {profile.column_names}."
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(ModelVersion.schema, ModelVersion.reference_profile).where(
+                ModelVersion.id == version_id
             )
-        if kind == "time":
-            if start is None and window_key is None:
-                raise ParameterError(
-                    "Time windows need 'start' (a moment inside the window) or 'window_key'."
-                )
-            key = _key_of(start, size) if start is not None else int(window_key or 0)
-            width = size * 1_000_000
-            if key % width:
-                raise ParameterError(
-                    f"window_key {key} is not the start of a {size}-second window "
-                    f"(a multiple of {width} microseconds); pass 'start' instead."
-                )
-        else:
-            if start is not None:
-                raise ParameterError("Row windows are addressed by 'window_key' (an index).")
-            if window_key is None:
-                newest = conn.execute(
-                    select(Window.window_key)
-                    .where(Window.model_version_id == version_id)
-                    .order_by(Window.window_key.desc())
-                    .limit(1)
-                ).scalar()
-                key = 0 if newest is None else int(newest)
-            else:
-                key = int(window_key)
-            if key < 0:
-                raise ParameterError(f"Row window keys are >= 0; got {key}.")
-        window_id = upsert_windows(conn, version_id, [key], kind, size)[key]
-        read = select(Window.profile).where(Window.id == window_id)
-        if conn.dialect.name == "postgresql":
-            read = read.with_for_update()
-        stored = conn.execute(read).scalar()
-        try:
-            merged = profile if stored is None else DatasetProfile.from_bytes(stored).merge(profile)
-        except (TypeError, ValueError) as exc:
-            raise SchemaMismatchError(
-                f"The profile cannot be merged into window {key}'s profile: {exc}"
-            ) from exc
-        conn.execute(
-            update(Window)
-            .where(Window.id == window_id)
-            .values(
-                profile=merged.to_bytes(),
-                row_count=Window.row_count + profile.n_rows,
-                dirty=True,
-                version=Window.version + 1,
-            )
-        )
-    with Session(engine, expire_on_commit=False) as session:
-        window = session.get(Window, window_id)
-        assert window is not None
-        session.expunge(window)
-    return window
+        ).first()
+    if found is None:
+        raise ParameterError(f"No model version with id {version_id!r}.")
+    reference = None if found[1] is None else DatasetProfile.from_bytes(found[1])
+    check_window_profile(profile, VersionSchema.from_dict(found[0]), reference)
+    return WindowStore(engine).merge_profile(
+        version_id, profile, start=start, window_key=window_key
+    )

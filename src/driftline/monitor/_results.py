@@ -1,7 +1,10 @@
 """The parts of a window's results (the contract's "Window results" JSON, schema 1).
 
-Each part is computed on its own; a part that cannot be computed is ``None`` and its
-reason goes to ``skipped[part]``, so one failing part never fails the whole window.
+Each part is computed on its own; a part the data do not allow (a
+:class:`~driftline.exceptions.DriftlineError`: too few rows, one class, no labelled
+reference, ...) is ``None`` and its reason goes to ``skipped[part]``, so one such part
+never fails the whole window. Any other exception is a bug: it propagates, and the
+monitor records the window's failure (and retries it with backoff).
 """
 
 from __future__ import annotations
@@ -11,12 +14,18 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
 
+from driftline.exceptions import DriftlineError
 from driftline.monitor._estimators import EstimatorCache, band_chunk_size
+from driftline.store import WindowIndex
+
+if TYPE_CHECKING:
+    from driftline.drift import DriftDetector
+    from driftline.profiles import DatasetProfile
 
 __all__ = ["RESULTS_SCHEMA", "WindowIndex", "WindowInputs", "clean_json", "compute_results"]
 
@@ -51,21 +60,6 @@ def clean_json(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class WindowIndex:
-    """The window's narrow index as arrays: score, prediction, label (NaN when absent) and,
-    for labelled rows, the label delay in seconds (label arrival - prediction time)."""
-
-    score: np.ndarray
-    prediction: np.ndarray
-    label: np.ndarray
-    label_delay_seconds: np.ndarray
-
-    @property
-    def n_rows(self) -> int:
-        return int(self.label.shape[0])
-
-
 @dataclass
 class WindowInputs:
     """Everything the results of one window are computed from."""
@@ -80,11 +74,11 @@ class WindowInputs:
     row_count: int
     version_id: str
     fingerprint: str
-    profile: Any  # DatasetProfile | None
-    reference_profile: Any  # DatasetProfile | None
+    profile: DatasetProfile | None
+    reference_profile: DatasetProfile | None
     reference_data: pa.Table | None
     index: WindowIndex
-    detector: Callable[[list[str]], Any] | None  # columns -> fitted DriftDetector
+    detector: Callable[[list[str]], DriftDetector] | None  # columns -> fitted detector
     previous: dict[str, Any] | None  # earlier results, for parts that need no recompute
     profile_changed: bool
 
@@ -280,7 +274,7 @@ def realized_part(
     for name, thunk in thunks.items():
         try:
             r = thunk()
-        except Exception as exc:  # an undefined metric (one class, zero targets, ...) is left out
+        except DriftlineError as exc:  # an undefined metric (one class, zero targets, ...)
             skipped[f"realized.{name}"] = f"{type(exc).__name__}: {exc}"
             continue
         if not r.defined:  # e.g. precision with no predicted positive: undefined, not 0
@@ -337,9 +331,13 @@ def compute_results(
             continue
         try:
             out[part] = steps[part]()
-        except Exception as exc:
-            logger.exception(
-                "window %s of version %s: computing %s failed", inputs.key, inputs.version_id, part
+        except DriftlineError as exc:  # the data do not allow this part; a bug propagates
+            logger.debug(
+                "window %s of version %s: %s skipped: %s",
+                inputs.key,
+                inputs.version_id,
+                part,
+                exc,
             )
             out[part] = None
             skipped[part] = f"{type(exc).__name__}: {exc}"

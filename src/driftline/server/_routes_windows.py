@@ -46,6 +46,10 @@ def _summary_fields(w: Window) -> dict[str, Any]:
         "drifted": None if drift is None else bool(drift.get("drifted")),
         "share_drifted": None if drift is None else drift.get("share_drifted"),
         "n_quality_findings": None if quality is None else quality.get("n_findings"),
+        "failures": w.failures,
+        "error": w.error,
+        "retry_at": w.retry_at,
+        "quarantined": w.quarantined,
     }
 
 

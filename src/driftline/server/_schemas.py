@@ -163,6 +163,10 @@ class WindowSummary(BaseModel):
     drifted: bool | None
     share_drifted: float | None
     n_quality_findings: int | None
+    failures: int = 0  # computations that failed in a row (0 after a success)
+    error: str | None = None  # the last failure's message
+    retry_at: datetime | None = None  # when the monitor tries again
+    quarantined: bool = False  # failed so often that it is retried only rarely
 
 
 class WindowOut(WindowSummary):

@@ -51,6 +51,8 @@ if _TYPE_CHECKING:
     )
     from driftline.store._tokens import TokenRepository, role_allows
     from driftline.store._uuid7 import uuid7, uuid7_strings
+    from driftline.store._window_keys import time_window_keys
+    from driftline.store._windows import WindowIndex, WindowStore
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -78,11 +80,14 @@ __all__ = [
     "User",
     "VersionSchema",
     "Window",
+    "WindowIndex",
+    "WindowStore",
     "create_engine_from_url",
     "from_ipc",
     "migrate",
     "role_allows",
     "session_factory",
+    "time_window_keys",
     "to_ipc",
     "uuid7",
     "uuid7_strings",
@@ -107,6 +112,8 @@ __getattr__ = _lazy_getattr(
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
             ("_uuid7", ("uuid7", "uuid7_strings")),
+            ("_window_keys", ("time_window_keys",)),
+            ("_windows", ("WindowIndex", "WindowStore")),
         )
         for name in names
     },

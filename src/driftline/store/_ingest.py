@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Engine, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from driftline.exceptions import ParameterError
-from driftline.store._arrow import Compression, from_ipc, to_ipc
+from driftline.store._arrow import Compression, to_ipc
 from driftline.store._bulk import (
     dialect_insert,
     existing_ids,
@@ -36,13 +36,13 @@ from driftline.store._schema import VersionSchema
 from driftline.store._types import utcnow
 from driftline.store._uuid7 import uuid7_strings
 from driftline.store._validate import validate_batch
+from driftline.store._windows import WindowStore
 
 __all__ = ["PredictionStore", "PreparedBatch"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _PRED: Final = cast(Table, Prediction.__table__)
 _ATTEMPTS: Final = 3
-_INDEX = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
 
 
 def _micros(moment: datetime) -> int:
@@ -75,7 +75,7 @@ class PreparedBatch:
         return IngestResult(0, (), (), self.rejected, (), not self.refused)
 
 
-class PredictionStore:
+class PredictionStore(WindowStore):
     """Ingest prediction batches and labels for model versions; read windows back.
 
     Every method runs in its own transaction and returns only after it committed, so a
@@ -136,25 +136,6 @@ class PredictionStore:
             cached = (VersionSchema.from_dict(row[0]), row[1], int(row[2]))
             self._versions[version_id] = cached
         return cached
-
-    def _window_keys(
-        self, conn: Connection, version_id: str, ts_us: np.ndarray, kind: str, size: int
-    ) -> np.ndarray:
-        if kind == "time":
-            width = size * 1_000_000
-            return np.asarray((ts_us // width) * width, dtype=np.int64)
-        if conn.dialect.name == "postgresql":  # serialize row-count windows per version
-            conn.execute(
-                select(ModelVersion.id).where(ModelVersion.id == version_id).with_for_update()
-            )
-        last = conn.execute(
-            select(Window.window_key, Window.row_count)
-            .where(Window.model_version_id == version_id)
-            .order_by(Window.window_key.desc())
-            .limit(1)
-        ).first()
-        before = 0 if last is None else int(last[0]) * size + int(last[1])
-        return np.asarray((before + np.arange(len(ts_us))) // size, dtype=np.int64)
 
     # ingestion -------------------------------------------------------------------------------
     def _version_info(self, version_id: str) -> tuple[VersionSchema, str, int]:
@@ -511,89 +492,6 @@ class PredictionStore:
             if pending:
                 _upsert_pending(conn, version_id, [(p, last[p]) for p in pending], now)
         return LabelResult(joined=len(joined), pending=len(pending))
-
-    # reading -----------------------------------------------------------------------------------
-    def read_window(self, window_id: str) -> pa.Table:
-        """Every stored row of a window (normalized columns), in arrival order."""
-        with self.engine.connect() as conn:
-            payloads = (
-                conn.execute(
-                    select(PredictionBatch.payload)
-                    .where(PredictionBatch.window_id == window_id)
-                    .order_by(PredictionBatch.id)
-                )
-                .scalars()
-                .all()
-            )
-        if not payloads:
-            raise ParameterError(f"No stored batches for window {window_id!r}.")
-        return pa.concat_tables([from_ipc(p) for p in payloads])
-
-    def read_index(self, window_id: str) -> pa.Table:
-        """The narrow index of a window: id, timestamp, score, prediction, label, label time."""
-        c = _PRED.c
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(c.prediction_id, c.ts_us, c.score, c.prediction, c.label, c.label_at)
-                .where(c.window_id == window_id)
-                .order_by(c.ts_us, c.prediction_id)
-            ).all()
-        cols: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in _INDEX]
-        return pa.table(
-            {
-                "prediction_id": pa.array(cols[0], pa.string()),
-                "timestamp": pa.array(cols[1], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
-                "score": pa.array(cols[2], pa.float64()),
-                "prediction": pa.array(cols[3], pa.float64()),
-                "label": pa.array(cols[4], pa.float64()),
-                "label_at": pa.array(cols[5], pa.timestamp("us", tz="UTC")),
-            }
-        )
-
-    def save_window_results(
-        self, window: Window, results: dict[str, Any], *, profile: bytes | None = None
-    ) -> bool:
-        """Store computed results (and the merged profile) for ``window`` as read earlier.
-
-        Optimistic: succeeds only if no rows, labels or other computation reached the
-        window since ``window`` was read (same ``version``, ``row_count``, ``label_count``);
-        then ``version`` goes up by one and ``dirty`` is cleared. Returns False otherwise,
-        and the caller recomputes from a fresh read.
-        """
-        values: dict[str, Any] = {
-            "results": results,
-            "version": Window.version + 1,
-            "dirty": False,
-            "computed_at": utcnow(),
-        }
-        if profile is not None:
-            values["profile"] = profile
-        options = write_options(self.engine)
-        with self.engine.connect().execution_options(**options) as conn, conn.begin():
-            done = conn.execute(
-                update(Window)
-                .where(
-                    Window.id == window.id,
-                    Window.version == window.version,
-                    Window.row_count == window.row_count,
-                    Window.label_count == window.label_count,
-                )
-                .values(**values)
-            )
-            return bool(done.rowcount == 1)
-
-    def windows(self, version_id: str) -> list[Window]:
-        """The version's windows, oldest first (detached ORM objects)."""
-        from sqlalchemy.orm import Session
-
-        with Session(self.engine, expire_on_commit=False) as session:
-            found = session.scalars(
-                select(Window)
-                .where(Window.model_version_id == version_id)
-                .order_by(Window.window_key)
-            ).all()
-            session.expunge_all()
-        return list(found)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:

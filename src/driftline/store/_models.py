@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -160,7 +161,10 @@ class Window(Base):
 
     ``window_key`` is the window's start in microseconds since the epoch (time windows) or
     its index (row-count windows). ``dirty`` means new rows or labels arrived since the
-    results were last computed; ``version`` counts the computations.
+    results were last computed; ``version`` counts the computations. ``failures`` counts
+    the computations that failed in a row (reset by the next success), ``error`` is the
+    last one's message, ``retry_at`` when the monitor tries again (exponential backoff)
+    and ``quarantined`` whether it failed so often that it is retried only rarely.
     """
 
     __tablename__ = "windows"
@@ -168,6 +172,7 @@ class Window(Base):
         UniqueConstraint("model_version_id", "window_key"),
         CheckConstraint("status IN ('open', 'closed')", name="status"),
         Index("ix_windows_dirty", "dirty", "model_version_id"),
+        Index("ix_windows_status", "status", "model_version_id"),
     )
     id: Mapped[str] = mapped_column(String(_ID), primary_key=True, default=_new_id)
     model_version_id: Mapped[str] = mapped_column(
@@ -185,6 +190,10 @@ class Window(Base):
     version: Mapped[int] = mapped_column(Integer, default=0)
     computed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    error: Mapped[str | None] = mapped_column(String(1000))
+    retry_at: Mapped[datetime | None]
+    quarantined: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class PredictionBatch(Base):
