@@ -1,0 +1,333 @@
+"""The drift HTML page: verdict, timeline of chunks, every column, multivariate, not tested.
+
+Charts use :mod:`driftline.report`'s primitives. Two small ones live here for now (to move
+to ``report/_svg.py`` when the chart module gains them): ``small_multiples``, a grid of
+small reference-vs-current distributions (one panel per column, date labels for datetime
+columns), and the share-of-columns timeline is drawn with ``line_chart``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+from typing import TYPE_CHECKING, Final, Literal
+
+from driftline.drift._explain import format_date, format_number
+from driftline.drift._result import ColumnDrift
+from driftline.report import (
+    Callout,
+    Chart,
+    Line,
+    Report,
+    Table,
+    Text,
+    bar_chart,
+    histogram_chart,
+    line_chart,
+)
+
+if TYPE_CHECKING:
+    from driftline.drift._report import DriftReport
+
+Tone = Literal["ok", "warn", "fail", "info"]
+
+__all__ = ["build_page", "small_multiples"]
+
+_COLOURS: Final = ("#2563eb", "#dc2626")
+_PANEL_W, _PANEL_H, _PER_ROW = 240, 130, 3
+_TONES: Final[dict[str, Tone]] = {
+    "drift": "fail",
+    "no_drift": "ok",
+    "not_enough_data": "warn",
+    "not_tested": "warn",
+}
+
+
+def _tone(status: str) -> Tone | None:
+    return None if status == "no_drift" else _TONES[status]
+
+
+def _p(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return "< 1e-300" if value == 0 else f"{value:.3g}"
+
+
+def _edge_label(value: float, axis: str) -> str:
+    return format_date(value) if axis == "datetime" else format_number(value)
+
+
+def _panel(col: ColumnDrift, x0: float, y0: float) -> list[str]:
+    """One small panel: title, reference and current shares as step lines or bars."""
+    chart = col.chart
+    ref: list[float] = list(chart.get("reference", []))
+    cur: list[float] = list(chart.get("current", []))
+    title = f"{col.column}{' — drifted' if col.drifted else ''}"
+    colour = "#b91c1c" if col.drifted else "#111827"
+    parts = [
+        f'<text x="{x0 + 4:.1f}" y="{y0 + 12:.1f}" font-size="11" font-weight="600" '
+        f'fill="{colour}">{escape(title[:34])}</text>'
+    ]
+    top = max([*ref, *cur, 1e-9])
+    left, right = x0 + 6, x0 + _PANEL_W - 8
+    base, height = y0 + _PANEL_H - 24, _PANEL_H - 44
+    if not ref:
+        parts.append(
+            f'<text x="{x0 + 6:.1f}" y="{y0 + 40:.1f}" fill="#6b7280">no values to draw</text>'
+        )
+        return parts
+    parts.append(
+        f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{base:.1f}" y2="{base:.1f}" stroke="#9ca3af"/>'
+    )
+    k = len(ref)
+    step = (right - left) / max(k, 1)
+    for series, c in zip((ref, cur), _COLOURS, strict=True):
+        if chart.get("type") == "histogram":
+            path = [f"M{left:.1f},{base:.1f}"]
+            for i, v in enumerate(series):
+                y = base - height * v / top
+                path.append(f"L{left + step * i:.1f},{y:.1f}L{left + step * (i + 1):.1f},{y:.1f}")
+            path.append(f"L{right:.1f},{base:.1f}")
+            parts.append(
+                f'<path d="{"".join(path)}" fill="{c}" fill-opacity="0.12" stroke="{c}" '
+                'stroke-width="1.2"/>'
+            )
+        else:
+            offset = 0.1 if c == _COLOURS[0] else 0.5
+            for i, v in enumerate(series):
+                h = height * v / top
+                parts.append(
+                    f'<rect x="{left + step * (i + offset):.1f}" y="{base - h:.1f}" '
+                    f'width="{step * 0.4:.1f}" height="{h:.1f}" fill="{c}" fill-opacity="0.8"/>'
+                )
+    if chart.get("type") == "histogram":
+        edges = chart.get("edges", [])
+        axis = str(chart.get("axis", "number"))
+        if edges:
+            lo, hi = _edge_label(edges[0], axis), _edge_label(edges[-1], axis)
+            parts.append(
+                f'<text x="{left:.1f}" y="{base + 13:.1f}" fill="#4b5563">{escape(lo)}</text>'
+                f'<text x="{right:.1f}" y="{base + 13:.1f}" text-anchor="end" '
+                f'fill="#4b5563">{escape(hi)}</text>'
+            )
+    else:
+        cats = [str(c) for c in chart.get("categories", [])]
+        shown = f"{cats[0][:12]} … {cats[-1][:12]}" if len(cats) > 1 else "".join(cats)[:24]
+        parts.append(
+            f'<text x="{left:.1f}" y="{base + 13:.1f}" fill="#4b5563">{escape(shown)}</text>'
+        )
+    return parts
+
+
+def small_multiples(columns: Sequence[ColumnDrift]) -> list[str]:
+    """SVGs of small reference (blue) vs current (red) distributions, three per row."""
+    out = []
+    for start in range(0, len(columns), _PER_ROW):
+        row = columns[start : start + _PER_ROW]
+        width, height = _PANEL_W * _PER_ROW, _PANEL_H
+        parts = [
+            f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="distributions of {escape(", ".join(c.column for c in row))}" '
+            'class="chart" font-family="system-ui, sans-serif" font-size="10">'
+        ]
+        for i, col in enumerate(row):
+            parts += _panel(col, i * _PANEL_W, 0.0)
+        parts.append("</svg>")
+        out.append("".join(parts))
+    return out
+
+
+def _big_chart(col: ColumnDrift) -> str:
+    chart = col.chart
+    title = f"{col.column}: reference vs current"
+    if chart.get("type") == "histogram" and chart.get("axis") != "datetime":
+        return histogram_chart(
+            title,
+            chart["edges"],
+            [("reference", chart["reference"]), ("current", chart["current"])],
+        )
+    if chart.get("type") == "histogram":  # dates: one bar per bin, labelled with its start
+        labels = [format_date(e) for e in chart["edges"][:-1]]
+        series = [("reference", chart["reference"]), ("current", chart["current"])]
+        return bar_chart(title, labels, series, y_label="share of rows")
+    return bar_chart(
+        title,
+        chart.get("categories", []),
+        [("reference", chart.get("reference", [])), ("current", chart.get("current", []))],
+        y_label="share of rows",
+    )
+
+
+def _effects(col: ColumnDrift) -> str:
+    if not col.effects:
+        return "—"
+    return "; ".join(f"{e.name} {e.value:.3g} (>= {e.threshold:g})" for e in col.effects)
+
+
+def _missing(col: ColumnDrift) -> str:
+    m = col.missing
+    if m is None:
+        return f"{col.missing_rate_reference:.0%} -> {col.missing_rate_current:.0%}"
+    return f"{m.explanation()[8:]} (h {m.effect_size:.2f}, p {_p(m.p_value_adjusted)})"
+
+
+def _columns_table(columns: Sequence[ColumnDrift]) -> Table:
+    ordered = sorted(columns, key=lambda c: (not c.drifted, -c.severity, c.column))
+    rows = [
+        [
+            c.column,
+            c.kind if not c.kind_changed else f"{c.reference_kind} -> {c.kind}",
+            c.method,
+            _p(c.p_value_adjusted),
+            _effects(c),
+            _missing(c),
+            ", ".join(c.reasons) if c.drifted else "no",
+            c.verdict_line() if c.drifted else (c.note or c.explanation),
+        ]
+        for c in ordered
+    ]
+    headers = [
+        "column",
+        "kind",
+        "method",
+        "p (adjusted)",
+        "effect sizes (threshold)",
+        "missing",
+        "drifted",
+        "what changed",
+    ]
+    return Table(headers, rows, tones=["fail" if c.drifted else None for c in ordered])
+
+
+def _timeline(report: DriftReport, page: Report) -> None:
+    section = page.section("Over time")
+    labels = [c.label for c in report.chunks]
+    tested = [len(c.report.columns) for c in report.chunks]
+    shares: list[float | None] = [
+        len(c.report.drifted_columns) / n if n else None
+        for c, n in zip(report.chunks, tested, strict=True)
+    ]
+    section.add(
+        Chart(
+            line_chart(
+                "share of columns drifted per chunk",
+                labels,
+                [Line("drifted", shares)],
+                y_label="share of columns",
+            ),
+            caption="A gap marks a chunk with too few rows to test.",
+        )
+    )
+    worst = list(report.drifted_columns)[:5]
+    if worst:
+        lines = []
+        for name in worst:
+            values: list[float | None] = []
+            for chunk in report.chunks:
+                col = chunk.report.columns.get(name)
+                ratio = None
+                if col is not None and col.effects and col.effects[0].threshold > 0:
+                    ratio = col.effects[0].value / col.effects[0].threshold
+                values.append(ratio)
+            lines.append(Line(name, values))
+        lines.append(Line("threshold", [1.0] * len(labels), dashed=True))
+        section.add(
+            Chart(
+                line_chart(
+                    "effect size / threshold per chunk", labels, lines, y_label="effect / threshold"
+                ),
+                caption="Above 1 the effect is large enough; a chunk drifts when its test is "
+                "also significant after false-discovery-rate control across chunks and columns.",
+            )
+        )
+    rows = []
+    for chunk in report.chunks:
+        r = chunk.report
+        found = ", ".join(r.drifted_columns) or "—"
+        when = f"{chunk.start} – {chunk.end}" if chunk.start else ""
+        rows.append([chunk.label, when, f"{r.n_current:,}", r.status.replace("_", " "), found])
+    section.add(
+        Table(
+            ["chunk", "from – to", "rows", "verdict", "drifted columns"],
+            rows,
+            tones=[
+                _TONES[c.report.status] if c.report.status != "no_drift" else None
+                for c in report.chunks
+            ],
+        )
+    )
+
+
+def _multivariate(report: DriftReport, page: Report) -> None:
+    section = page.section("Multivariate drift")
+    rows = []
+    for name, m in report.multivariate.items():
+        label = "domain classifier (ROC AUC)" if name == "domain_classifier" else "PCA error"
+        rows.append(
+            [
+                label,
+                f"{m.statistic:.3f}",
+                _p(m.p_value),
+                f"{m.effect_size:.3f} (>= {m.threshold:g})",
+                "yes" if m.drifted else "no",
+                m.explanation(),
+            ]
+        )
+    section.add(
+        Table(
+            ["detector", "statistic", "p", "effect (threshold)", "drifted", "what it saw"],
+            rows,
+            tones=["fail" if m.drifted else None for m in report.multivariate.values()],
+        )
+    )
+    for name, m in report.multivariate.items():
+        if m.top_features:
+            section.add(
+                Table(
+                    ["feature", "importance"],
+                    [[f, f"{s:.3g}"] for f, s in m.top_features[:10]],
+                    caption=f"Top features of the {name.replace('_', ' ')}",
+                )
+            )
+
+
+def build_page(report: DriftReport, title: str) -> Report:
+    """The drift report as a :class:`~driftline.report.Report`."""
+    page = Report(
+        title,
+        subtitle=f"{report.n_reference:,} reference rows vs {report.n_current:,} current rows",
+    )
+    verdict = page.section("Verdict")
+    verdict.add(Callout(report.summary().splitlines()[0], _TONES[report.status]))
+    verdict.add(
+        Text(
+            "A column drifts when its test is significant after false-discovery-rate control "
+            "across every test of this report and an effect size reaches its threshold, when "
+            "its missing rate changed by the same rule, or when its kind changed — so the "
+            "verdict means the same at any sample size."
+        )
+    )
+    if report.chunks:
+        _timeline(report, page)
+    columns = list(report.columns.values())
+    if columns:
+        page.section("Columns").add(_columns_table(columns))
+    if report.multivariate:
+        _multivariate(report, page)
+    drifted = [c for c in columns if c.drifted and c.chart]
+    if drifted:
+        charts = page.section("Drifted columns")
+        for col in sorted(drifted, key=lambda c: -c.severity):
+            charts.add(Chart(_big_chart(col), caption=col.verdict_line()))
+    drawable = [c for c in columns if c.chart]
+    if drawable:
+        section = page.section("Distributions of every column")
+        section.add(Text("Reference in blue, current in red; shares of rows."))
+        ordered = sorted(drawable, key=lambda c: (not c.drifted, c.column))
+        for svg in small_multiples(ordered):
+            section.add(Chart(svg))
+    if report.skipped:
+        page.section("Not tested").add(
+            Table(["column", "reason"], [[n, r] for n, r in report.skipped.items()])
+        )
+    return page
