@@ -34,9 +34,9 @@ def category_psi(ref: NDArray[np.float64], cur: NDArray[np.float64]) -> float:
     p = ref / max(float(ref.sum()), 1.0)
     q = cur / max(float(cur.sum()), 1.0)
     kept = (p >= CATEGORY_PSI_MIN_SHARE) | (q >= CATEGORY_PSI_MIN_SHARE)
-    r = np.append(ref[kept], ref[~kept].sum())
-    c = np.append(cur[kept], cur[~kept].sum())
-    return stats.psi(r, c)
+    if kept.all():
+        return stats.psi(ref, cur)
+    return stats.psi(np.append(ref[kept], ref[~kept].sum()), np.append(cur[kept], cur[~kept].sum()))
 
 
 def _counts(ref: Side, cur: Side) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

@@ -71,8 +71,8 @@ def _microseconds(arr: pa.ChunkedArray, name: str) -> NDArray[np.int64]:
         t = arr.type
     if pa.types.is_date(t):
         arr = pc.cast(arr, pa.timestamp("us"))
-    elif pa.types.is_timestamp(t):
-        arr = pc.cast(arr, pa.timestamp("us", tz=t.tz))
+    elif pa.types.is_timestamp(t):  # nanoseconds are truncated: chunks need no finer grain
+        arr = pc.cast(arr, pa.timestamp("us", tz=t.tz), safe=False)
     else:
         raise ParameterError(
             f"The timestamp column {name!r} must hold dates or times; it holds {t}. Numbers "

@@ -412,7 +412,13 @@ class DriftDetector:
             raise ParameterError(
                 "Chunking needs raw current rows with a timestamp; compare data, not a profile."
             )
-        self._check_current(current, [*names, *([timestamp] if timestamp else [])])
+        available = available_columns(current)
+        if timestamp is not None and available is not None and timestamp not in available:
+            raise SchemaMismatchError(
+                f"The current data has no timestamp column {timestamp!r}"
+                f"{did_you_mean(timestamp, available)}; it has {available[:20]}."
+            )
+        self._check_current(current, names)
         wanted = [*names, *([timestamp] if timestamp and timestamp not in names else [])]
         table = to_table(current, wanted)
         table, chunks, dropped = split(

@@ -260,6 +260,28 @@ def _declared_numeric(name: str, arr: pa.Array, kind: NumericKind) -> NDArray[np
     return values
 
 
+_PER_SECOND: Final = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def _temporal_seconds(arr: pa.Array) -> NDArray[np.float64]:
+    """Seconds since the epoch (durations: seconds), NaN where missing.
+
+    Nanosecond timestamps exceed float64's exact integer range, so the cast to float is
+    numpy's (rounding to ~0.2 us), not Arrow's safe cast (which refuses them).
+    """
+    t = arr.type
+    if pa.types.is_date32(t):
+        ints, per_second = pc.cast(arr, pa.int32()), 1.0 / 86_400.0
+    elif pa.types.is_date64(t):
+        ints, per_second = pc.cast(arr, pa.int64()), 1e3
+    elif pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        ints, per_second = pc.cast(arr, pa.int64()), _PER_SECOND[t.unit]
+    else:  # time of day
+        ints, per_second = pc.cast(pc.cast(arr, pa.time64("us")), pa.int64()), 1e6
+    values = np.asarray(ints.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return values / per_second
+
+
 def _decoded(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
@@ -299,7 +321,9 @@ def side_from_array(
         if pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_decode()
         numeric_kind: NumericKind = "datetime" if kind == "datetime" else "numeric"
-        if declared:
+        if pa.types.is_temporal(arr.type):
+            values = _temporal_seconds(arr)
+        elif declared:
             values = _declared_numeric(field.name, arr, numeric_kind)
         else:
             values = _numeric_input(arr, numeric_kind)

@@ -7,6 +7,7 @@
 """
 
 from driftline.testing._datasets import DRIFTED_COLUMNS, make_monitoring_data
+from driftline.testing._drift_checks import check_change_detector, check_drift_method
 from driftline.testing._profile_checks import (
     assert_profiles_equivalent,
     check_mergeable,
@@ -22,7 +23,9 @@ from driftline.testing._stat_checks import (
 __all__ = [
     "DRIFTED_COLUMNS",
     "assert_profiles_equivalent",
+    "check_change_detector",
     "check_count_distance",
+    "check_drift_method",
     "check_mergeable",
     "check_roundtrip",
     "check_sample_distance",
