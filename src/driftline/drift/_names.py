@@ -23,7 +23,7 @@ def did_you_mean(name: str, available: Sequence[str]) -> str:
     >>> did_you_mean("agee", ["age", "income"])
     " (did you mean 'age'?)"
     """
-    close = difflib.get_close_matches(name, list(available), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, list(available), n=1, cutoff=0.75)
     if not close:
         lowered = {a.lower(): a for a in available}
         close = [lowered[name.lower()]] if name.lower() in lowered else []

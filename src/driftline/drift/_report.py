@@ -19,6 +19,10 @@ Status = Literal["drift", "no_drift", "not_enough_data", "not_tested"]
 _INSUFFICIENT = ("too few values", "no values in the reference")
 
 
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
 @dataclass(frozen=True)
 class DriftChunk:
     """One chunk of the current data (a period of the timestamp, or a block of rows)."""
@@ -105,10 +109,10 @@ class DriftReport:
         if status == "not_enough_data":
             return (
                 f"Not enough data: no column has {self.min_rows} values on each side "
-                f"({self.n_reference:,} reference rows, {self.n_current:,} current rows)"
+                f"({_rows(self.n_reference)} in the reference, {_rows(self.n_current)} now)"
             )
         if status == "not_tested":
-            return "Not tested: no column of a kind drift compares"
+            return "Not tested: no column of a kind drift compares (numbers, dates, categories)"
         drifted = len([c for c in self.columns.values() if c.drifted])
         chunked = ""
         if self.chunks:
@@ -122,10 +126,13 @@ class DriftReport:
     def summary(self) -> str:
         """Plain text: the verdict, then one line per finding saying what changed."""
         family = "columns and chunks" if self.chunks else "columns"
-        lines = [
-            f"{self._head()} (alpha={self.alpha:g}, {self.correction} across {family}, "
-            f"{self.n_reference:,} reference vs {self.n_current:,} current rows)"
-        ]
+        head = self._head()
+        if self.status in ("drift", "no_drift"):
+            head += (
+                f" (alpha={self.alpha:g}, {self.correction} across {family}, "
+                f"{self.n_reference:,} reference vs {self.n_current:,} current rows)"
+            )
+        lines = [head]
         ordered = sorted(self.columns.values(), key=lambda c: -c.severity)
         lines.extend(f"  {c.column}: {c.verdict_line()}" for c in ordered if c.drifted)
         for name, result in self.multivariate.items():
