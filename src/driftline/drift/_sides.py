@@ -48,7 +48,8 @@ CategoricalKind = Literal["categorical", "boolean"]
 #: Large raw columns with at most this many distinct values (judged on a sample) get a
 #: tie-aware KS p-value; below ``BUCKETED_MIN_N`` values ties are always taken into account.
 DISCRETE_MAX_VALUES: Final = 2_000
-_DISCRETE_SAMPLE: Final = 1 << 15
+#: A sample with more than DISCRETE_MAX_VALUES distinct values proves a column continuous.
+_DISCRETE_SAMPLE: Final = 1 << 12
 
 
 #: Raw reference columns with at least this many finite values are bucketed at fit time
@@ -86,16 +87,19 @@ class NumericSide:
     def distinct(self) -> tuple[NDArray[np.float64], NDArray[np.int64]] | None:
         """Distinct values and their counts of a raw side with few distinct values.
 
-        ``None`` for a sketch, and for a large side whose seeded sample of 32,768 values
+        ``None`` for a sketch, and for a large side whose seeded sample of 4,096 values
         already holds more than ``DISCRETE_MAX_VALUES`` distinct values (continuous data:
         no sort of the whole column is spent on it).
         """
         values = self.values
         if values is None or values.size == 0:
             return None
-        if "sorted_values" not in self.__dict__ and values.size > _DISCRETE_SAMPLE:
-            picks = np.random.default_rng(0).integers(0, values.size, size=_DISCRETE_SAMPLE)
-            if np.unique(values[picks]).size > DISCRETE_MAX_VALUES:
+        if not self._sorted_is_cheap():  # large: judge on a sample before sorting everything
+            sample = values
+            if values.size > _DISCRETE_SAMPLE:
+                picks = np.random.default_rng(0).integers(0, values.size, size=_DISCRETE_SAMPLE)
+                sample = values[picks]
+            if np.unique(sample).size > DISCRETE_MAX_VALUES:
                 return None
         ordered = self.sorted_values if self._sorted_is_cheap() else np.sort(values)
         assert ordered is not None
