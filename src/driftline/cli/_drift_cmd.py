@@ -18,7 +18,6 @@ from driftline.cli._common import ColumnsOption, JsonOption, existing_path, spli
 from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
 from driftline.exceptions import InsufficientDataError, SchemaMismatchError
 
-
 _PERIODS = ("H", "D", "W", "M", "Q", "Y")
 
 
