@@ -96,7 +96,7 @@ def test_chunked_reports_serialize_and_render(tmp_path: Path) -> None:
     assert payload["chunking"]["period"] == "W"
     html = report.to_html(tmp_path / "t.html").read_text()
     assert "Over time" in html
-    assert "share of columns drifted per chunk" in html
+    assert "columns drifted per chunk" in html
     assert "2024-W03" in html
 
 

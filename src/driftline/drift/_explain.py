@@ -208,7 +208,10 @@ def numeric_explanation(
         return ", ".join(parts)
     qr = _side_quantiles(ref, _QS, gathered[0])
     qc = _side_quantiles(cur, _QS, gathered[1])
-    i = int(np.argmax(np.abs(qc - qr) / ref.std))
+    moved = np.abs(qc - qr)
+    if not moved.any():
+        return "quantiles p5 to p95 unchanged"
+    i = int(np.argmax(moved))
     return f"p{round(_QS[i] * 100)} {format_number(qr[i])} -> {format_number(qc[i])}"
 
 

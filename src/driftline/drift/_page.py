@@ -35,6 +35,7 @@ __all__ = ["build_page", "small_multiples"]
 
 _COLOURS: Final = ("#2563eb", "#dc2626")
 _PANEL_W, _PANEL_H, _PER_ROW = 240, 130, 3
+_CAP: Final = 5.0  # effect / threshold ratios above this are drawn at it
 _TONES: Final[dict[str, Tone]] = {
     "drift": "fail",
     "no_drift": "ok",
@@ -68,6 +69,11 @@ def _panel(col: ColumnDrift, x0: float, y0: float) -> list[str]:
         f'<text x="{x0 + 4:.1f}" y="{y0 + 12:.1f}" font-size="11" font-weight="600" '
         f'fill="{colour}">{escape(title[:34])}</text>'
     ]
+    if col.missing is not None and col.missing.drifted:
+        parts.append(
+            f'<text x="{x0 + _PANEL_W - 8:.1f}" y="{y0 + 12:.1f}" text-anchor="end" '
+            f'fill="{colour}">{escape(col.missing.explanation())}</text>'
+        )
     top = max([*ref, *cur, 1e-9])
     left, right = x0 + 6, x0 + _PANEL_W - 8
     base, height = y0 + _PANEL_H - 24, _PANEL_H - 44
@@ -171,6 +177,19 @@ def _missing(col: ColumnDrift) -> str:
     return f"{m.explanation()[8:]} (h {m.effect_size:.2f}, p {_p(m.p_value_adjusted)})"
 
 
+def _what_changed(col: ColumnDrift) -> str:
+    if not col.drifted:
+        return col.note or col.explanation
+    parts = []
+    if col.kind_changed:
+        parts.append(f"kind changed: {col.reference_kind} -> {col.kind}")
+    if "distribution" in col.reasons:
+        parts.append(col.explanation)
+    if col.missing is not None and "missing values" in col.reasons:
+        parts.append(col.missing.explanation())
+    return "; ".join(parts)
+
+
 def _columns_table(columns: Sequence[ColumnDrift]) -> Table:
     ordered = sorted(columns, key=lambda c: (not c.drifted, -c.severity, c.column))
     rows = [
@@ -182,7 +201,7 @@ def _columns_table(columns: Sequence[ColumnDrift]) -> Table:
             _effects(c),
             _missing(c),
             ", ".join(c.reasons) if c.drifted else "no",
-            c.verdict_line() if c.drifted else (c.note or c.explanation),
+            _what_changed(c),
         ]
         for c in ordered
     ]
@@ -199,23 +218,33 @@ def _columns_table(columns: Sequence[ColumnDrift]) -> Table:
     return Table(headers, rows, tones=["fail" if c.drifted else None for c in ordered])
 
 
+def _ratio(col: ColumnDrift) -> float | None:
+    """The largest effect / threshold of a column (its missing rate's too), capped."""
+    pairs = [(e.value, e.threshold) for e in col.effects]
+    if col.missing is not None:
+        pairs.append((col.missing.effect_size, col.missing.threshold))
+    ratios = [v / t for v, t in pairs if t > 0 and v == v]
+    return min(max(ratios), _CAP) if ratios else None
+
+
+def _when(iso: str | None) -> str:
+    return "" if iso is None else iso.replace("T", " ")[:16]
+
+
 def _timeline(report: DriftReport, page: Report) -> None:
     section = page.section("Over time")
     labels = [c.label for c in report.chunks]
-    tested = [len(c.report.columns) for c in report.chunks]
-    shares: list[float | None] = [
-        len(c.report.drifted_columns) / n if n else None
-        for c, n in zip(report.chunks, tested, strict=True)
-    ]
+    counts = [float(len(c.report.drifted_columns)) for c in report.chunks]
+    tested = [float(len(c.report.columns)) for c in report.chunks]
     section.add(
         Chart(
-            line_chart(
-                "share of columns drifted per chunk",
+            bar_chart(
+                "columns drifted per chunk",
                 labels,
-                [Line("drifted", shares)],
-                y_label="share of columns",
+                [("tested", tested), ("drifted", counts)],
+                y_label="columns",
             ),
-            caption="A gap marks a chunk with too few rows to test.",
+            caption="A chunk with no tested column had too few rows to test.",
         )
     )
     worst = list(report.drifted_columns)[:5]
@@ -225,10 +254,7 @@ def _timeline(report: DriftReport, page: Report) -> None:
             values: list[float | None] = []
             for chunk in report.chunks:
                 col = chunk.report.columns.get(name)
-                ratio = None
-                if col is not None and col.effects and col.effects[0].threshold > 0:
-                    ratio = col.effects[0].value / col.effects[0].threshold
-                values.append(ratio)
+                values.append(None if col is None else _ratio(col))
             lines.append(Line(name, values))
         lines.append(Line("threshold", [1.0] * len(labels), dashed=True))
         section.add(
@@ -236,7 +262,7 @@ def _timeline(report: DriftReport, page: Report) -> None:
                 line_chart(
                     "effect size / threshold per chunk", labels, lines, y_label="effect / threshold"
                 ),
-                caption="Above 1 the effect is large enough; a chunk drifts when its test is "
+                caption=f"Above 1 the effect is large enough (drawn at most at {_CAP:g}); a chunk drifts when its test is "
                 "also significant after false-discovery-rate control across chunks and columns.",
             )
         )
@@ -244,7 +270,7 @@ def _timeline(report: DriftReport, page: Report) -> None:
     for chunk in report.chunks:
         r = chunk.report
         found = ", ".join(r.drifted_columns) or "—"
-        when = f"{chunk.start} – {chunk.end}" if chunk.start else ""
+        when = f"{_when(chunk.start)} – {_when(chunk.end)}" if chunk.start else ""
         rows.append([chunk.label, when, f"{r.n_current:,}", r.status.replace("_", " "), found])
     section.add(
         Table(
@@ -258,11 +284,17 @@ def _timeline(report: DriftReport, page: Report) -> None:
     )
 
 
+_DETECTORS: Final = {
+    "domain_classifier": "domain classifier (ROC AUC)",
+    "pca": "PCA reconstruction error",
+}
+
+
 def _multivariate(report: DriftReport, page: Report) -> None:
     section = page.section("Multivariate drift")
     rows = []
     for name, m in report.multivariate.items():
-        label = "domain classifier (ROC AUC)" if name == "domain_classifier" else "PCA error"
+        label = _DETECTORS.get(name, name)
         rows.append(
             [
                 label,
@@ -286,7 +318,7 @@ def _multivariate(report: DriftReport, page: Report) -> None:
                 Table(
                     ["feature", "importance"],
                     [[f, f"{s:.3g}"] for f, s in m.top_features[:10]],
-                    caption=f"Top features of the {name.replace('_', ' ')}",
+                    caption=f"Top features of the {_DETECTORS.get(name, name)}",
                 )
             )
 

@@ -33,6 +33,7 @@ __all__ = [
     "NumericSide",
     "Side",
     "empty_side",
+    "numeric_values",
     "pandas_float_columns",
     "side_from_array",
     "side_from_profile",
@@ -265,6 +266,13 @@ def _declared_numeric(name: str, arr: pa.Array, kind: NumericKind) -> NDArray[np
 
 
 _PER_SECOND: Final = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def numeric_values(arr: pa.Array, kind: NumericKind) -> NDArray[np.float64]:
+    """float64 values of a numeric or datetime column (seconds since the epoch), NaN missing."""
+    if pa.types.is_temporal(arr.type):
+        return _temporal_seconds(arr)
+    return _numeric_input(arr, kind)
 
 
 def _temporal_seconds(arr: pa.Array) -> NDArray[np.float64]:
