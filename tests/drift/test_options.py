@@ -128,3 +128,12 @@ def test_new_thresholds_can_be_set() -> None:
     detector = DriftDetector(thresholds={"category_psi": 5.0, "missing_cohens_h": 0.5})
     assert detector.thresholds["category_psi"] == 5.0
     assert detector.thresholds["missing_cohens_h"] == 0.5
+
+
+def test_the_docs_table_lists_every_registered_method() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "docs" / "drift.md").read_text()
+    section = text.split("## Methods", 1)[1].split("\n## ", 1)[0]
+    documented = {line.split("`")[1] for line in section.splitlines() if line.startswith("| `")}
+    assert documented == set(drift_methods())
