@@ -48,7 +48,7 @@ CategoricalKind = Literal["categorical", "boolean"]
 
 #: Large raw columns with at most this many distinct values (judged on a sample) get a
 #: tie-aware KS p-value; below ``BUCKETED_MIN_N`` values ties are always taken into account.
-DISCRETE_MAX_VALUES: Final = 2_000
+DISCRETE_MAX_VALUES: Final = 100
 #: A sample with more than DISCRETE_MAX_VALUES distinct values proves a column continuous.
 _DISCRETE_SAMPLE: Final = 1 << 12
 

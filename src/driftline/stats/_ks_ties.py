@@ -20,7 +20,7 @@ equals the tie-free exact p-value when every block has size 1.
 
 Monte Carlo (``ks_ties_mc_pvalue``): for large samples with few distinct values, the
 number of current observations in each block of a random permutation is multivariate
-hypergeometric; ``B`` seeded draws give the valid permutation p-value
+hypergeometric (drawn block by block); ``B`` seeded draws give the valid permutation p-value
 ``(1 + #{D* >= D}) / (B + 1)``. The conditional distribution is stochastically smaller than
 the continuous one (each permutation's maximum runs over a subset of the positions), so
 the continuous p-value is an upper bound: when it is already below ``MC_SWITCH`` it is
@@ -47,10 +47,12 @@ __all__ = [
     "tie_blocks",
 ]
 
-#: Monte Carlo draws of the permutation distribution (resolution ``1 / (B + 1)``).
-MC_DRAWS: Final = 4_999
-#: Above this many distinct pooled values the Monte Carlo p-value is not computed.
-MC_MAX_BLOCKS: Final = 2_000
+#: Monte Carlo draws of the permutation distribution (resolution ``1 / (B + 1)``; R's
+#: ``ks.test(simulate.p.value = TRUE)`` uses 2,000).
+MC_DRAWS: Final = 1_999
+#: Above this many distinct pooled values the Monte Carlo p-value is not computed (the
+#: continuous one, slightly conservative, is used): ties matter most with few values.
+MC_MAX_BLOCKS: Final = 100
 #: Continuous p-values at or below this are returned as the (valid) upper bound they are,
 #: instead of a Monte Carlo estimate (large samples) ...
 MC_SWITCH: Final = 1e-3
@@ -172,22 +174,26 @@ def ks_ties_mc_pvalue(
     draws: int = MC_DRAWS,
     seed: int = 0,
 ) -> float:
-    """Monte Carlo permutation p-value ``(1 + #{D* >= d}) / (draws + 1)`` (seeded)."""
+    """Monte Carlo permutation p-value ``(1 + #{D* >= d}) / (draws + 1)`` (seeded).
+
+    The current sample's count in each block, given the blocks before it, is
+    hypergeometric; all draws advance one block at a time (one vectorized draw per block).
+    """
     m, n = int(n_ref), int(n_cur)
     rng = np.random.default_rng(seed)
-    # D* >= d in integer units: |n x - m (s - x)| >= d m n  (tolerance for rounding of d)
+    # D* >= d in integer units: |n x - m c| >= d m n (tolerance for the rounding of d)
     target = d * m * n - 1e-7 * max(m, n)
-    hits = 0
-    done = 0
-    chunk = max(1, 2_000_000 // max(blocks.size, 1))
-    while done < draws:
-        size = min(chunk, draws - done)
-        cur = rng.multivariate_hypergeometric(blocks, n, size=size, method="marginals")
-        cum_cur = np.cumsum(cur, axis=1, dtype=np.int64)[:, :-1]
-        cum_all = np.cumsum(blocks)[:-1]
-        x = cum_all[None, :] - cum_cur  # reference count up to each boundary
-        diff = np.abs(n * x - m * cum_cur)
-        stat = diff.max(axis=1) if diff.shape[1] else np.zeros(size, dtype=np.int64)
-        hits += int(np.count_nonzero(stat >= target))
-        done += size
+    left_cur = np.full(draws, n, dtype=np.int64)
+    left_all = m + n
+    cum_cur = np.zeros(draws, dtype=np.int64)
+    cum_all = 0
+    stat = np.zeros(draws, dtype=np.int64)
+    for b in blocks[:-1].tolist():
+        taken = rng.hypergeometric(left_cur, left_all - left_cur, b)
+        cum_cur += taken
+        left_cur -= taken
+        left_all -= b
+        cum_all += b
+        np.maximum(stat, np.abs(n * (cum_all - cum_cur) - m * cum_cur), out=stat)
+    hits = int(np.count_nonzero(stat >= target))
     return (1 + hits) / (draws + 1)
