@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Final, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
@@ -54,6 +53,8 @@ def _microseconds(arr: pa.ChunkedArray, name: str) -> NDArray[np.int64]:
         try:
             arr = pc.cast(arr, pa.timestamp("us"))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            import pandas as pd  # only for formats Arrow cannot parse
+
             parsed = pd.to_datetime(
                 pd.Series(arr.to_pylist(), dtype=object), errors="coerce", utc=True, format="mixed"
             )
