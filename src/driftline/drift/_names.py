@@ -89,5 +89,5 @@ def check_names(
                 f"DriftDetector({option}=...) names column(s) {unknown} that the reference "
                 f"does not have{hints}; they are ignored.",
                 UserWarning,
-                stacklevel=4,
+                stacklevel=3,  # the caller of fit()
             )
