@@ -90,7 +90,11 @@ def _table(rng: np.random.Generator, n: int, change: Change | None = None) -> pa
     if change is not None:
         change(cols, rng, n)
     return pa.table(
-        {name: _arrow(name, values, cols) for name, values in cols.items() if name != "miss_cat_mask"}
+        {
+            name: _arrow(name, values, cols)
+            for name, values in cols.items()
+            if name != "miss_cat_mask"
+        }
     )
 
 

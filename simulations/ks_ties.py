@@ -6,6 +6,7 @@ permutation distribution given the pooled values (lattice paths up to 10,000 per
 seeded Monte Carlo estimate above). Every window is an independent pair of samples.
 
     python -m simulations.ks_ties                       # n = 200, 1,000, 50,000; 1,000 windows
+                                                        # (200 windows at 50,000)
     python -m simulations.ks_ties --sizes 500 --windows 200
 
 Printed per distribution and size: the rejection rate at alpha = 0.05 under the null
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -25,28 +27,31 @@ from scipy import stats as sps
 
 from driftline import stats
 
-Draw = Callable[[np.random.Generator, int, bool], np.ndarray]
+Draw = Callable[[np.random.Generator, int, float], np.ndarray]
 
 ALPHA = 0.05
 
 
-def _poisson(rng: np.random.Generator, n: int, changed: bool) -> np.ndarray:
-    return rng.poisson(2.2 if changed else 2.0, n).astype(float)
+def _poisson(rng: np.random.Generator, n: int, change: float) -> np.ndarray:
+    return rng.poisson(2.0 + 0.2 * change, n).astype(float)
 
 
-def _likert(rng: np.random.Generator, n: int, changed: bool) -> np.ndarray:
-    p = [0.10, 0.20, 0.30, 0.25, 0.15] if not changed else [0.08, 0.18, 0.30, 0.27, 0.17]
+def _likert(rng: np.random.Generator, n: int, change: float) -> np.ndarray:
+    shift = 0.02 * change
+    p = [0.10 - shift, 0.20 - shift, 0.30, 0.25 + shift, 0.15 + shift]
     return rng.choice(5, n, p=p).astype(float) + 1.0
 
 
-def _rounded(rng: np.random.Generator, n: int, changed: bool) -> np.ndarray:
-    return np.round(rng.normal(0.08 if changed else 0.0, 1.0, n) * 2) / 2  # ~13 values
+def _rounded(rng: np.random.Generator, n: int, change: float) -> np.ndarray:
+    return np.round(rng.normal(0.08 * change, 1.0, n) * 2) / 2  # ~13 values
 
 
+#: The changes are those of n = 1,000, scaled by sqrt(1000 / n) at other sizes, so that
+#: the power is in the same range at every size.
 DISTRIBUTIONS: dict[str, Draw] = {
-    "Poisson(2) -> Poisson(2.2)": _poisson,
-    "5-point scale, shares shifted by 2 points": _likert,
-    "normal rounded to 0.5, mean +0.08 sd": _rounded,
+    "Poisson(2) -> Poisson(2 + 0.2 s)": _poisson,
+    "5-point scale, 2 s points moved up": _likert,
+    "normal rounded to 0.5, mean +0.08 s sd": _rounded,
 }
 
 
@@ -57,18 +62,18 @@ def _rate(hits: int, total: int, z: float = 1.96) -> str:
     return f"{p:.3f} [{max(0.0, centre - half):.3f}, {min(1.0, centre + half):.3f}]"
 
 
-def run(draw: Draw, n: int, windows: int, seed: int, changed: bool) -> tuple[int, int, str]:
-    """Rejections at alpha of the continuous and the tie-aware p-value; the method used."""
+def run(draw: Draw, n: int, windows: int, seed: int, change: float) -> tuple[int, int, str]:
+    """Rejections at alpha of the continuous and the tie-aware p-value; the usual method."""
     rng = np.random.default_rng(seed)
     cont = ties = 0
-    method = ""
+    methods: Counter[str] = Counter()
     for _ in range(windows):
-        a, b = draw(rng, n, False), draw(rng, n, changed)
+        a, b = draw(rng, n, 0.0), draw(rng, n, change)
         cont += sps.ks_2samp(a, b).pvalue <= ALPHA
         result = stats.ks_2samp(a, b, ties="conditional")
         ties += result.p_value <= ALPHA
-        method = result.method
-    return cont, ties, method
+        methods[result.method] += 1
+    return cont, ties, methods.most_common(1)[0][0]
 
 
 def main() -> None:
@@ -82,15 +87,16 @@ def main() -> None:
         for j, n in enumerate(int(s) for s in args.sizes.split(",")):
             started = time.perf_counter()
             windows = args.windows if n <= 10_000 else max(args.windows // 5, 50)
-            null = run(draw, n, windows, seed=10_000 * i + 100 * j, changed=False)
-            alt = run(draw, n, windows, seed=10_000 * i + 100 * j + 1, changed=True)
+            scale = math.sqrt(1_000 / n)
+            null = run(draw, n, windows, seed=10_000 * i + 100 * j, change=0.0)
+            alt = run(draw, n, windows, seed=10_000 * i + 100 * j + 1, change=scale)
             elapsed = time.perf_counter() - started
             print(
-                f"| {label} | {n:,} | continuous (scipy) | {_rate(null[0], windows)} | "
-                f"{_rate(alt[0], windows)} | |"
+                f"| {label}, s = {scale:.2f} | {n:,} | continuous (scipy) | "
+                f"{_rate(null[0], windows)} | {_rate(alt[0], windows)} | |"
             )
             print(
-                f"| | | tie-aware ({alt[2]}) | {_rate(null[1], windows)} | "
+                f"| | | tie-aware ({null[2]}) | {_rate(null[1], windows)} | "
                 f"{_rate(alt[1], windows)} | {elapsed:.0f} |",
                 flush=True,
             )
