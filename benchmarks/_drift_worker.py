@@ -1,6 +1,7 @@
 """One drift measurement in a fresh process; runs in driftline's or a peer's venv.
 
-Usage: python benchmarks/_drift_worker.py TOOL REFERENCE.parquet CURRENT.parquet
+Usage: python benchmarks/_drift_worker.py TOOL REFERENCE.parquet CURRENT.parquet [SRC]
+(SRC: import driftline from this source directory instead, e.g. an older checkout).
 Prints one JSON line: seconds of compute (data already loaded), peak RSS of the whole
 process, the input frames' size, and the columns the tool flagged.
 Only pandas, numpy and the tool itself are imported, so it runs in any venv.
@@ -22,7 +23,7 @@ NUMERIC = [c for c in FEATURES if c.startswith("num_")]
 
 
 def _driftline(ref: pd.DataFrame, cur: pd.DataFrame) -> dict[str, object]:
-    from driftline.drift._detector import DriftDetector
+    from driftline.drift import DriftDetector
 
     t0 = time.perf_counter()
     detector = DriftDetector().fit(ref)
@@ -135,6 +136,8 @@ def _vm_rss() -> int:
 
 def main() -> None:
     tool, ref_path, cur_path = sys.argv[1:4]
+    if len(sys.argv) > 4:
+        sys.path.insert(0, sys.argv[4])
     ref = pd.read_parquet(ref_path, columns=FEATURES)
     cur = pd.read_parquet(cur_path, columns=FEATURES)
     frames = int(ref.memory_usage(deep=True).sum() + cur.memory_usage(deep=True).sum())

@@ -158,16 +158,6 @@ def test_layer_table_covers_every_package() -> None:
 #: Private cross-package imports still to be removed (issue 12); the list only shrinks,
 #: and the test fails when it names one that is gone, so it cannot go stale.
 _KNOWN: set[tuple[str, str]] = {
-    ("cli/_drift_cmd.py", "driftline.drift._detector"),
-    ("drift/_columns.py", "driftline.stats._bucketed"),
-    ("drift/_columns.py", "driftline.stats._ks_pvalue"),
-    ("drift/_detector.py", "driftline.profiles._dataset"),
-    ("drift/_detector.py", "driftline.stats._bucketed"),
-    ("drift/_sides.py", "driftline.profiles._boolean"),
-    ("drift/_sides.py", "driftline.profiles._categorical"),
-    ("drift/_sides.py", "driftline.profiles._numeric"),
-    ("drift/_sides.py", "driftline.stats._bucketed"),
-    ("quickstart/_steps.py", "driftline.drift._detector"),
     ("server/_routes_models.py", "driftline.store._validate"),
 }
 

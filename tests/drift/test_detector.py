@@ -128,8 +128,10 @@ def test_report_serializes_and_renders(
     assert payload["drifted_columns"] == report.drifted_columns
     assert payload["columns"]["num_00"]["threshold_direction"] == ">="
     html = report.to_html(tmp_path / "drift.html").read_text()
-    assert html.count("<svg") == len(DRIFTED_COLUMNS)
+    # one large chart per drifted column, and small panels for all 25 columns, 3 per row
+    assert html.count("<svg") == len(DRIFTED_COLUMNS) + 9
     assert "num_10" in html
+    assert "Distributions of every column" in html
 
 
 def test_distance_methods_have_no_p_value(data_10k: tuple[pd.DataFrame, pd.DataFrame]) -> None:
@@ -163,10 +165,19 @@ def test_skips_text_and_small_columns() -> None:
     )
     cur = ref.copy()
     cur.loc[10:, "y"] = np.nan
+    cur.loc[:, "z"] = np.nan
+    ref["z"] = np.where(np.arange(100) < 80, np.nan, 1.0)  # 20 values, 80 % missing, both sides
+    cur["z"] = ref["z"]
     report = DriftDetector().fit(ref).compare(cur)
     assert "note" in report.skipped
-    assert "too few values" in report.skipped["y"]
-    assert set(report.columns) == {"x"}
+    # too few values to compare distributions; the missing rate still is compared
+    y = report.columns["y"]
+    assert not y.compared
+    assert "too few values" in (y.note or "")
+    assert y.reasons == ("missing values",)
+    assert not report.columns["z"].drifted
+    assert not report.columns["z"].compared
+    assert report.columns["x"].compared
 
 
 def test_errors_are_clear() -> None:

@@ -14,13 +14,11 @@ import driftline.drift
 from driftline.drift import ADWIN, CUSUM, KSWIN, ChangeDetector, PageHinkley
 from driftline.drift._streaming._ks import ks_counts, ks_tail
 from driftline.exceptions import DataError, ParameterError, UnsupportedInputError
+from driftline.testing._drift_checks import change_detector_classes, seeded
 
 Factory = Callable[[int], Any]
 DEFAULTS: dict[str, Factory] = {
-    "ADWIN": lambda seed: ADWIN(),
-    "PageHinkley": lambda seed: PageHinkley(),
-    "CUSUM": lambda seed: CUSUM(),
-    "KSWIN": lambda seed: KSWIN(seed=seed),
+    name: (lambda seed, c=cls: seeded(c, seed)()) for name, cls in change_detector_classes().items()
 }
 
 
@@ -29,15 +27,13 @@ def step_stream(seed: int, shift: float = 1.0, n_before: int = 1000, n_after: in
     return np.concatenate((rng.normal(0, 1, n_before), rng.normal(shift, 1, n_after)))
 
 
-STREAMING_NAMES = ["ADWIN", "CUSUM", "ChangeDetector", "KSWIN", "PageHinkley"]
-
-
 def test_streaming_detectors_are_exported_from_driftline_drift() -> None:
     from driftline.drift import _streaming
 
-    assert sorted(_streaming.__all__) == STREAMING_NAMES
-    assert set(STREAMING_NAMES) <= set(driftline.drift.__all__)
-    for name in STREAMING_NAMES:
+    names = sorted([*change_detector_classes(), "ChangeDetector"])
+    assert sorted(_streaming.__all__) == names
+    assert set(names) <= set(driftline.drift.__all__)
+    for name in names:
         obj = getattr(driftline.drift, name)
         assert obj is getattr(_streaming, name)
         assert obj.__module__.startswith("driftline.drift._streaming.")
@@ -167,7 +163,7 @@ def test_bad_parameters_are_named_with_allowed_range_and_value(
     assert f"got {kwargs[param]!r}" in message
 
 
-@pytest.mark.parametrize("cls", [ADWIN, PageHinkley, CUSUM, KSWIN])
+@pytest.mark.parametrize("cls", list(change_detector_classes().values()))
 def test_options_are_keyword_only(cls: type) -> None:
     with pytest.raises(TypeError):
         cls(0.1)

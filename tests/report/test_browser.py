@@ -41,15 +41,7 @@ def check_text(text: str) -> None:
     assert not _EXPONENT.search(text), _EXPONENT.search(text)
 
 
-_DRIFT_PAGE = pytest.mark.xfail(
-    strict=True,
-    reason="drift/_report.py (helper drift's rewrite) still writes p-values as 1.14e-266; "
-    "it must use driftline.report.format_p_value, then remove this mark",
-)
-CASES = [
-    pytest.param(n, marks=_DRIFT_PAGE) if n.startswith("drift") else n
-    for n in PAGE_NAMES + [f"{n}.notebook" for n in PAGE_NAMES]
-]
+CASES = PAGE_NAMES + [f"{n}.notebook" for n in PAGE_NAMES]
 
 
 @pytest.mark.parametrize("name", CASES)

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from driftline.exceptions import DataError, InsufficientDataError, ParameterError
-from driftline.stats import chi2_homogeneity, g_test_homogeneity, pool_sparse_categories
+from driftline.stats import chi2_homogeneity, g_test_homogeneity
+from driftline.stats._chi2 import pool_sparse_categories
 
 
 @pytest.mark.parametrize("k", [2, 3, 10, 50])

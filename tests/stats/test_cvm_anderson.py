@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from driftline.exceptions import DataError, InsufficientDataError, ParameterError
-from driftline.stats import AD_P_VALUE_BOUNDS, anderson_ksamp, cramervonmises_2samp
+from driftline.stats import anderson_ksamp, cramervonmises_2samp
+from driftline.stats._anderson import AD_P_VALUE_BOUNDS
 
 
 @pytest.mark.parametrize(

@@ -19,16 +19,16 @@ from driftline.stats import (
     bin_counts,
     hellinger_distance,
     jensen_shannon_distance,
-    jensen_shannon_divergence,
     normalized_wasserstein,
     psi,
     reference_bin_edges,
-    reference_scale,
     total_variation_distance,
     wasserstein_distance,
     wasserstein_from_quantiles,
     wasserstein_from_sorted,
 )
+from driftline.stats._distances import jensen_shannon_divergence
+from driftline.stats._wasserstein import reference_scale
 
 BOUNDED = [
     jensen_shannon_divergence,

@@ -13,17 +13,8 @@ from hypothesis import strategies as hs
 from scipy.stats.contingency import association
 
 from driftline.exceptions import ParameterError
-from driftline.stats import (
-    cramers_v,
-    describe_mean_shift,
-    describe_sd_ratio,
-    describe_share_change,
-    sd_ratio,
-    sd_ratio_from_moments,
-    share_differences,
-    smd_from_moments,
-    standardized_mean_difference,
-)
+from driftline.stats import cramers_v, sd_ratio, standardized_mean_difference
+from driftline.stats._effects import sd_ratio_from_moments, share_differences, smd_from_moments
 
 
 def test_smd_glass_and_cohen() -> None:
@@ -85,11 +76,3 @@ def test_cramers_v_and_shares_properties(pairs: list[tuple[int, int]]) -> None:
     assert d.sum() == pytest.approx(0.0, abs=1e-12)
     assert np.all(np.abs(d) <= 1)
     assert share_differences(cur, ref) == pytest.approx(-d)
-
-
-def test_phrases() -> None:
-    assert describe_mean_shift(0.314) == "mean +0.31 sd"
-    assert describe_mean_shift(-1.0, digits=1) == "mean -1.0 sd"
-    assert describe_sd_ratio(1.3) == "sd x1.30"
-    assert describe_share_change("c50_0003", 0.04, 0.11) == "'c50_0003' share 4% -> 11%"
-    assert describe_share_change("x", 0.004, 0.0) == "'x' share 0.4% -> 0%"

@@ -23,8 +23,8 @@ from driftline.stats import (
     ks_from_weighted,
     ks_pvalue,
     ks_pvalue_interval,
-    ks_statistic_error_bound,
 )
+from driftline.stats._ks import ks_statistic_error_bound
 from driftline.stats._ks_pvalue import KSTWO_MAX_N
 from driftline.stats._ks_statistic import (
     PRUNE_STEP,

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 
 from driftline.exceptions import DataError, ParameterError
-from driftline.stats import adjust_p_values, benjamini_hochberg, bonferroni, holm, reject
-from driftline.stats._multitest import Correction
+from driftline.stats import adjust_p_values, benjamini_hochberg
+from driftline.stats._multitest import Correction, bonferroni, holm, reject
 
 p_lists = hs.lists(hs.floats(0, 1, allow_nan=False), min_size=1, max_size=60)
 

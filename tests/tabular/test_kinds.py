@@ -50,8 +50,8 @@ EXPECTED = {
 }
 #: What the drift detector tests each kind as (datetime columns are compared as numbers;
 #: text columns are not tested).
-DRIFT_KIND = {"numeric": {"numeric"}, "datetime": {"numeric", "datetime"},
-              "categorical": {"categorical"}, "boolean": {"categorical"}}  # fmt: skip
+DRIFT_KIND = {"numeric": {"numeric"}, "datetime": {"datetime"},
+              "categorical": {"categorical"}, "boolean": {"boolean"}}  # fmt: skip
 
 
 def _frame(seed: int = 0) -> pd.DataFrame:

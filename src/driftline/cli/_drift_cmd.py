@@ -1,9 +1,16 @@
-"""``driftline drift REFERENCE CURRENT``: compare two data sets column by column."""
+"""``driftline drift REFERENCE CURRENT``: compare two data sets column by column.
+
+Exit codes: 0 no drift, 1 drift found (a column's distribution, missing rate or kind
+changed), 2 usage or input error — including data too small to judge: the report is still
+printed (and written with ``--html``), and the message on standard error says why.
+"""
 
 from __future__ import annotations
 
+import difflib
+import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,8 +21,54 @@ from driftline.cli._common import (
     split_columns,
     with_input_options,
 )
-from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
-from driftline.exceptions import InsufficientDataError
+from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
+from driftline.exceptions import InsufficientDataError, SchemaMismatchError
+
+_PERIODS = ("H", "D", "W", "M", "Q", "Y")
+
+
+def _hint(name: str, available: list[str]) -> str:
+    close = difflib.get_close_matches(name, available, n=1, cutoff=0.75)
+    if not close:
+        close = [a for a in available if a.lower() == name.lower()][:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_options(
+    ref_cols: list[str] | None,
+    cur_cols: list[str] | None,
+    columns: list[str] | None,
+    exclude: list[str],
+    timestamp: str | None,
+) -> None:
+    """Refuse unknown --columns, warn about unknown --exclude, in the words of the CLI."""
+    if ref_cols is not None:
+        unknown = [c for c in columns or [] if c not in ref_cols]
+        if unknown:
+            raise SchemaMismatchError(
+                f"--columns names column(s) {unknown} that the reference file does not have"
+                f"{_hint(unknown[0], ref_cols)}. It has {ref_cols[:20]}."
+            )
+        for name in [c for c in exclude if c not in ref_cols]:
+            err_console.print(
+                f"warning: --exclude {name}: the reference file has no such column"
+                f"{_hint(name, ref_cols)}; nothing was excluded for it.",
+                markup=False,
+            )
+    if cur_cols is not None and timestamp is not None and timestamp not in cur_cols:
+        raise SchemaMismatchError(
+            f"--timestamp {timestamp}: the current file has no such column"
+            f"{_hint(timestamp, cur_cols)}."
+        )
+    if ref_cols is not None and cur_cols is not None:
+        wanted = columns if columns is not None else ref_cols
+        lacking = [c for c in wanted if c not in cur_cols and c not in exclude and c != timestamp]
+        if lacking:
+            extra = [c for c in cur_cols if c not in ref_cols]
+            raise SchemaMismatchError(
+                f"The current file lacks column(s) {lacking} that the reference has"
+                f"{_hint(lacking[0], extra)}; use --columns/--exclude to compare a subset."
+            )
 
 
 @with_input_options
@@ -29,6 +82,23 @@ def drift(
     alpha: Annotated[
         float, typer.Option(min=1e-6, max=0.5, help="Test level after FDR control.")
     ] = 0.05,
+    timestamp: Annotated[
+        str | None,
+        typer.Option(
+            "--timestamp", help="Timestamp column of CURRENT: order rows by it and chunk by time."
+        ),
+    ] = None,
+    chunk_period: Annotated[
+        str | None,
+        typer.Option(
+            "--chunk-period",
+            help="Also judge each calendar period: H, D, W (ISO week), M, Q or Y (needs --timestamp).",
+        ),
+    ] = None,
+    chunk_size: Annotated[
+        int | None,
+        typer.Option("--chunk-size", min=1, help="Also judge each block of this many rows."),
+    ] = None,
     html: Annotated[
         Path | None, typer.Option("--html", help="Write a self-contained HTML report here.")
     ] = None,
@@ -36,17 +106,35 @@ def drift(
     *,
     inputs: InputOptions,
 ) -> None:
-    """Detect drift between REFERENCE and CURRENT. Exit 1 if drift is found, 0 if not."""
-    from driftline.drift._detector import DriftDetector
+    """Detect drift between REFERENCE and CURRENT.
 
-    selected = split_columns(columns)
-    ref, cur = inputs.read_pair(reference, current, columns=selected)
-    detector = DriftDetector(alpha=alpha, columns=selected, exclude=split_columns(exclude) or [])
-    detector.fit(ref)
-    report = detector.compare(cur)
-    if not report.columns:
-        reasons = "; ".join(f"{name}: {why}" for name, why in report.skipped.items())
-        raise InsufficientDataError(f"No column could be tested for drift ({reasons}).")
+    Exit 1 if drift is found, 0 if not, 2 on an input error or when the data are too
+    small to judge (the report is printed all the same).
+    """
+    from driftline.drift import DriftDetector
+
+    names, left_out = split_columns(columns), split_columns(exclude) or []
+    if chunk_period is not None and chunk_period not in _PERIODS:
+        raise typer.BadParameter(
+            f"{chunk_period!r} is not one of {', '.join(_PERIODS)}.", param_hint="--chunk-period"
+        )
+    if chunk_period is not None and timestamp is None:
+        raise typer.BadParameter("--chunk-period needs --timestamp.", param_hint="--chunk-period")
+    if chunk_period is not None and chunk_size is not None:
+        raise typer.BadParameter(
+            "use either --chunk-period or --chunk-size.", param_hint="--chunk-size"
+        )
+    ref, cur = inputs.read_pair(reference, current)
+    ref_cols = ref.column_names
+    _check_options(ref_cols, cur.column_names, names, left_out, timestamp)
+    if timestamp is not None and names is None and timestamp in ref_cols:
+        left_out = [*left_out, timestamp]  # the timestamp moves by construction
+    detector = DriftDetector(alpha=alpha, columns=names, exclude=left_out)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # said above in the CLI's words
+        detector.fit(ref)
+    period: Any = chunk_period  # the detector refuses a period it does not know, by name
+    report = detector.compare(cur, timestamp=timestamp, chunk_period=period, chunk_size=chunk_size)
     if html is not None:
         report.to_html(html)
     if json_output:
@@ -55,5 +143,9 @@ def drift(
         console.print(report.summary(), markup=False)
         if html is not None:
             console.print(f"Report: {html}")
+    if report.status in ("not_enough_data", "not_tested"):
+        raise InsufficientDataError(
+            f"No column could be tested for drift. {report.summary().splitlines()[0]}."
+        )
     if report.drifted:
         raise typer.Exit(EXIT_CHECK_FAILED)

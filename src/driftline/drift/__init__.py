@@ -11,6 +11,11 @@ Dataset drift compares current data with a reference, column by column:
 >>> sorted(DriftDetector(columns=features).fit(reference).compare(current).drifted_columns)
 ['cat_02', 'num_00', 'num_05', 'num_10', 'num_15']
 
+Each column is judged by a registered method (:func:`drift_methods`):
+
+>>> sorted(drift_methods())
+['anderson', 'chi2', 'cvm', 'g_test', 'hellinger', 'jensen_shannon', 'ks', 'psi', 'total_variation', 'wasserstein']
+
 Streaming change detectors watch one number per event (an error indicator, a score, a
 feature value) and signal when its distribution changes:
 
@@ -25,14 +30,15 @@ feature value) and signal when its distribution changes:
 
 from __future__ import annotations
 
-from driftline.drift._columns import ColumnDrift
 from driftline.drift._detector import DriftDetector
+from driftline.drift._methods import DriftMethod, drift_methods
 from driftline.drift._multivariate import (
     DomainClassifierDetector,
     MultivariateDrift,
     PCAReconstructionDetector,
 )
-from driftline.drift._report import DriftReport
+from driftline.drift._report import DriftChunk, DriftReport
+from driftline.drift._result import ColumnDrift
 from driftline.drift._streaming import ADWIN, CUSUM, KSWIN, ChangeDetector, PageHinkley
 
 __all__ = [
@@ -42,9 +48,12 @@ __all__ = [
     "ChangeDetector",
     "ColumnDrift",
     "DomainClassifierDetector",
+    "DriftChunk",
     "DriftDetector",
+    "DriftMethod",
     "DriftReport",
     "MultivariateDrift",
     "PCAReconstructionDetector",
     "PageHinkley",
+    "drift_methods",
 ]

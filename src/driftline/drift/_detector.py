@@ -3,50 +3,55 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, Self, TypeVar
 
-import numpy as np
+import pyarrow as pa
 
-from driftline import stats
-from driftline.drift._columns import (
-    CATEGORICAL_METHODS,
-    DEFAULT_THRESHOLDS,
-    NUMERIC_METHODS,
-    ColumnDrift,
-    ColumnMethod,
-    compare_categorical,
-    compare_numeric,
+from driftline.drift._bucketed import BucketLayout
+from driftline.drift._chunks import ChunkPeriod, split
+from driftline.drift._column import measure_column
+from driftline.drift._decide import Correction, decide
+from driftline.drift._methods import (
+    DEFAULT_METHODS,
+    EFFECT_THRESHOLDS,
+    DriftMethod,
+    drift_methods,
+    get_drift_method,
 )
 from driftline.drift._multivariate import (
     DomainClassifierDetector,
     MultivariateDrift,
     PCAReconstructionDetector,
 )
-from driftline.drift._report import DriftReport
+from driftline.drift._names import available_columns, check_names, did_you_mean
+from driftline.drift._report import DriftChunk, DriftReport
+from driftline.drift._result import ColumnDrift
 from driftline.drift._sides import (
-    CategoricalSide,
+    KINDS,
+    ColumnKind,
     NumericSide,
     Side,
+    empty_side,
     pandas_float_columns,
     side_from_array,
     side_from_profile,
     side_from_values,
 )
 from driftline.exceptions import NotFittedError, ParameterError, SchemaMismatchError
-from driftline.profiles._dataset import DatasetProfile
-from driftline.stats._bucketed import BucketLayout
+from driftline.profiles import DatasetProfile
 from driftline.tabular import to_table
 
 __all__ = ["DriftDetector"]
 
-Correction = Literal["fdr_bh", "bonferroni", "holm", "none"]
 Multivariate = Literal["domain_classifier", "pca"]
 _MULTIVARIATE: tuple[Multivariate, ...] = ("domain_classifier", "pca")
 _CORRECTIONS: tuple[Correction, ...] = ("fdr_bh", "bonferroni", "holm", "none")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+Built = Side | Literal["text", "empty"]
+Outcome = ColumnDrift | str
 
 
 def _map(fn: Callable[[_T], _R], items: Sequence[_T], n_jobs: int) -> list[_R]:
@@ -57,31 +62,65 @@ def _map(fn: Callable[[_T], _R], items: Sequence[_T], n_jobs: int) -> list[_R]:
         return list(pool.map(fn, items))
 
 
+def _check_method(method: object) -> None:
+    if isinstance(method, str) and method == "auto":
+        return
+    if not isinstance(method, Mapping):
+        raise ParameterError(
+            "The 'method' parameter must be 'auto' or a mapping {column: method}; "
+            f"got {method!r}."
+        )
+    known = drift_methods()
+    bad = {k: v for k, v in method.items() if v not in known}
+    if bad:
+        raise ParameterError(f"Unknown drift method(s) {bad}; known methods: {sorted(known)}.")
+
+
+def _check_schema(schema: Mapping[str, str] | None) -> dict[str, ColumnKind]:
+    if schema is None:
+        return {}
+    if not isinstance(schema, Mapping):
+        raise ParameterError(
+            f"The 'schema' parameter must be a mapping {{column: kind}}; got {schema!r}."
+        )
+    bad = {k: v for k, v in schema.items() if v not in KINDS}
+    if bad:
+        raise ParameterError(f"Unknown column kind(s) {bad} in schema; kinds are {list(KINDS)}.")
+    return {str(k): v for k, v in schema.items()}  # type: ignore[misc]
+
+
 class DriftDetector:
     """Detect distribution drift between a reference and current data, column by column.
 
     Parameters
     ----------
     method:
-        ``"auto"`` picks per column kind: the Kolmogorov–Smirnov test for numeric and
-        datetime columns (effect size: Wasserstein-1 distance in reference standard
-        deviations) and the chi-squared test with sparse-category pooling for
-        categorical and boolean columns (effect size: total-variation distance). A
-        mapping ``{column: method}`` overrides single columns; methods are
-        ``"ks"``, ``"wasserstein"``, ``"psi"``, ``"jensen_shannon"`` (numeric) and
-        ``"chi2"``, ``"total_variation"``, ``"psi"``, ``"jensen_shannon"`` (categorical).
+        ``"auto"``: the Kolmogorov–Smirnov test (tie-aware p-value) for numeric and
+        datetime columns, effect size the Wasserstein-1 distance in reference standard
+        deviations; the chi-squared test for categorical and boolean columns, effect
+        sizes the total-variation distance and the PSI over categories. A mapping
+        ``{column: method}`` overrides single columns with any of
+        :func:`driftline.drift.drift_methods` (``"ks"``, ``"cvm"``, ``"anderson"``,
+        ``"wasserstein"``, ``"chi2"``, ``"g_test"``, ``"total_variation"``, ``"psi"``,
+        ``"jensen_shannon"``, ``"hellinger"``).
     alpha:
-        Level of the tests after correction across columns.
+        Level of the tests after correction across columns (and chunks).
     correction:
-        Multiple-testing correction across columns: Benjamini–Hochberg (``"fdr_bh"``),
-        ``"bonferroni"``, ``"holm"`` or ``"none"``.
+        Multiple-testing correction across every test of a report: Benjamini–Hochberg
+        (``"fdr_bh"``), ``"bonferroni"``, ``"holm"`` or ``"none"``.
     thresholds:
-        Effect-size thresholds by effect name, overriding
-        ``{"wasserstein_sd": 0.1, "total_variation": 0.1, "psi": 0.2, "jensen_shannon": 0.1}``.
+        Effect-size thresholds by effect name, overriding ``EFFECT_THRESHOLDS``
+        (``wasserstein_sd`` 0.1, ``total_variation`` 0.1, ``category_psi`` 0.2, ``psi`` 0.2,
+        ``jensen_shannon`` 0.1, ``hellinger`` 0.1, ``missing_cohens_h`` 0.2).
     columns, exclude:
         Which columns to compare (default: all columns of the reference).
+    schema:
+        ``{column: kind}`` overriding the inferred kind (``"numeric"``, ``"datetime"``,
+        ``"categorical"``, ``"boolean"``, ``"text"``), e.g. integer-coded categories.
     min_rows:
-        Columns with fewer non-missing values on either side are reported as not tested.
+        Columns with fewer non-missing values on either side are not compared ("too few
+        values"); when no column can be tested the report's status is
+        ``"not_enough_data"`` and ``drifted`` is ``None``.
     n_jobs:
         Threads used across columns (default: up to 4, bounded by the CPU count).
     multivariate:
@@ -91,8 +130,9 @@ class DriftDetector:
     random_state:
         Seed of the multivariate detectors' sampling and models.
 
-    A column drifts when its adjusted p-value is at most ``alpha`` **and** its effect
-    size reaches its threshold; the data set drifts when any column does.
+    A column drifts when its adjusted p-value is at most ``alpha`` **and** an effect size
+    reaches its threshold, when its missing rate changed (the same rule, Cohen's h), or
+    when its kind changed; the data set drifts when any column does.
 
     >>> from driftline.testing import make_monitoring_data
     >>> reference, current = make_monitoring_data(2_000, drift=False)
@@ -103,27 +143,19 @@ class DriftDetector:
     def __init__(
         self,
         *,
-        method: Literal["auto"] | Mapping[str, ColumnMethod] = "auto",
+        method: Literal["auto"] | Mapping[str, str] = "auto",
         alpha: float = 0.05,
         correction: Correction = "fdr_bh",
         thresholds: Mapping[str, float] | None = None,
         columns: Sequence[str] | None = None,
         exclude: Sequence[str] = (),
+        schema: Mapping[str, ColumnKind] | None = None,
         min_rows: int = 30,
         n_jobs: int | None = None,
         multivariate: Sequence[Multivariate] = (),
         random_state: int | None = 0,
     ) -> None:
-        if not (isinstance(method, str) and method == "auto") and not isinstance(method, Mapping):
-            raise ParameterError(
-                "The 'method' parameter must be 'auto' or a mapping {column: method}; "
-                f"got {method!r}."
-            )
-        if isinstance(method, Mapping):
-            allowed = set(NUMERIC_METHODS) | set(CATEGORICAL_METHODS)
-            bad = {k: v for k, v in method.items() if v not in allowed}
-            if bad:
-                raise ParameterError(f"Unknown drift method(s) {bad}; allowed: {sorted(allowed)}.")
+        _check_method(method)
         if not (isinstance(alpha, float | int) and 0 < alpha < 1):
             raise ParameterError(f"The 'alpha' parameter must be in (0, 1); got {alpha!r}.")
         if correction not in _CORRECTIONS:
@@ -131,12 +163,12 @@ class DriftDetector:
                 f"The 'correction' parameter must be one of {list(_CORRECTIONS)}; "
                 f"got {correction!r}."
             )
-        merged = dict(DEFAULT_THRESHOLDS)
+        merged = dict(EFFECT_THRESHOLDS)
         for key, value in (thresholds or {}).items():
-            if key not in DEFAULT_THRESHOLDS:
+            if key not in EFFECT_THRESHOLDS:
                 raise ParameterError(
                     f"Unknown threshold {key!r}; thresholds are set per effect size: "
-                    f"{sorted(DEFAULT_THRESHOLDS)}."
+                    f"{sorted(EFFECT_THRESHOLDS)}."
                 )
             if not (isinstance(value, float | int) and value >= 0):
                 raise ParameterError(f"Threshold {key!r} must be a number >= 0; got {value!r}.")
@@ -153,6 +185,11 @@ class DriftDetector:
                 f"The 'multivariate' parameter must be a list drawn from {list(_MULTIVARIATE)}; "
                 f"got {multivariate!r}."
             )
+        if isinstance(columns, str) or isinstance(exclude, str):
+            raise ParameterError(
+                "The 'columns' and 'exclude' parameters take a list of names, not one string; "
+                f"got columns={columns!r}, exclude={exclude!r}."
+            )
         self.multivariate = list(multivariate)
         self.random_state = random_state
         self.method = method
@@ -161,57 +198,53 @@ class DriftDetector:
         self.thresholds = merged
         self.columns = None if columns is None else list(columns)
         self.exclude = list(exclude)
+        self.schema = _check_schema(schema)
         self.min_rows = min_rows
         self.n_jobs = n_jobs if n_jobs is not None else min(4, os.cpu_count() or 1)
 
-    # ------------------------------------------------------------------ fit
+    # ------------------------------------------------------------------ reading
 
-    def _read(
-        self,
-        data: object,
-        names: Sequence[str] | None,
-        role: str,
-        layouts: Mapping[str, BucketLayout] | None = None,
-    ) -> tuple[dict[str, Side], dict[str, str], int]:
-        sides: dict[str, Side] = {}
-        untestable: dict[str, str] = {}
-        if isinstance(data, DatasetProfile):
-            wanted = list(names) if names is not None else data.column_names
-            missing = [n for n in wanted if n not in data]
-            if missing:
-                raise SchemaMismatchError(
-                    f"The {role} profile has no column(s) {missing}; it has {data.column_names}."
+    def _profile_sides(
+        self, data: DatasetProfile, names: Sequence[str] | None, role: str
+    ) -> tuple[dict[str, Built], int]:
+        wanted = list(names) if names is not None else data.column_names
+        missing = [n for n in wanted if n not in data]
+        if missing:
+            raise SchemaMismatchError(
+                f"The {role} profile has no column(s) {missing}; it has {data.column_names}."
+            )
+        built: dict[str, Built] = {}
+        for name in wanted:
+            if name in self.exclude:
+                continue
+            column = data[name]
+            declared = self.schema.get(name)
+            if declared is not None and declared != column.kind:
+                raise ParameterError(
+                    f"schema declares {name!r} {declared}, but the {role} profile holds it "
+                    f"as {column.kind}; a profile cannot be re-typed. Profile the data with "
+                    "the same schema, or leave the column out of schema."
                 )
-            for name in wanted:
-                if name in self.exclude:
-                    continue
-                side = side_from_profile(data[name])
-                if side is None:
-                    untestable[name] = f"{data[name].kind} columns are not tested for drift"
-                else:
-                    sides[name] = side
-            return sides, untestable, data.n_rows
-        wanted, build, n_rows = self._raw_sides(data, names, layouts)
-        built = _map(build, wanted, self.n_jobs)
-        for name, side in zip(wanted, built, strict=True):
-            if side is None:
-                untestable[name] = "text-like or untyped columns are not tested for drift"
-            else:
-                sides[name] = side
-        return sides, untestable, n_rows
+            side = side_from_profile(column)
+            built[name] = side if side is not None else "text"
+        return built, data.n_rows
 
     def _raw_sides(
         self,
         data: object,
         names: Sequence[str] | None,
         layouts: Mapping[str, BucketLayout] | None,
-    ) -> tuple[list[str], Callable[[str], Side | None], int]:
+    ) -> tuple[list[str], Callable[[str], Built], int]:
         """The columns to read from raw ``data``, a function building one side, the rows.
 
         Sides are built on demand so that ``compare`` can build and compare a column in
         one step (and drop its current side right after).
         """
-        floats = pandas_float_columns(data, names)
+        floats = {
+            n: v
+            for n, v in pandas_float_columns(data, names).items()
+            if self.schema.get(n, "numeric") == "numeric"
+        }
         order: list[str] | None = list(names) if names is not None else None
         if floats and names is None:
             order = [str(c) for c in data.columns]  # type: ignore[attr-defined]
@@ -223,17 +256,27 @@ class DriftDetector:
         fitting = layouts is None
         found = layouts or {}
 
-        def build(name: str) -> Side | None:
+        def build(name: str) -> Built:
             if name in floats:
                 return side_from_values(floats[name], layout=found.get(name), bucket=fitting)
             assert table is not None
-            return side_from_array(
-                table.schema.field(name), table.column(name), layout=found.get(name), bucket=fitting
+            arr = table.column(name)
+            side = side_from_array(
+                table.schema.field(name),
+                arr,
+                layout=found.get(name),
+                bucket=fitting,
+                kind=self.schema.get(name),
             )
+            if side is not None:
+                return side
+            return "empty" if arr.null_count == len(arr) else "text"
 
         has_table = table is not None and table.num_columns > 0
         n_rows = table.num_rows if has_table else len(data)  # type: ignore[union-attr,arg-type]
         return wanted, build, n_rows
+
+    # ---------------------------------------------------------------------- fit
 
     def fit(self, reference: object) -> Self:
         """Learn the reference: raw data in any format ``driftline.profile`` accepts, or a profile.
@@ -242,11 +285,25 @@ class DriftDetector:
         buckets, so that ``compare`` needs no sort; exact statistics later); profiles keep
         their sketches (statistics within the sketches' error bound).
         """
-        sides, untestable, n_rows = self._read(reference, self.columns, "reference")
-        self.reference_: dict[str, Side] = sides
-        self.untestable_: dict[str, str] = untestable
+        available = available_columns(reference)
+        check_names(available, columns=self.columns, exclude=self.exclude, schema=self.schema)
+        if isinstance(reference, DatasetProfile):
+            built, n_rows = self._profile_sides(reference, self.columns, "reference")
+        else:
+            wanted, build, n_rows = self._raw_sides(reference, self.columns, None)
+            built = dict(zip(wanted, _map(build, wanted, self.n_jobs), strict=True))
+        self.reference_: dict[str, Side] = {}
+        self.untestable_: dict[str, str] = {}
+        for name, side in built.items():
+            if side == "text":
+                self.untestable_[name] = "text-like columns are not tested for drift"
+            elif side == "empty":
+                self.untestable_[name] = "no values in the reference (every row is missing)"
+            else:
+                assert not isinstance(side, str)
+                self.reference_[name] = side
         self.n_reference_: int = n_rows
-        self.feature_names_in_: list[str] = list(sides) + list(untestable)
+        self.feature_names_in_: list[str] = list(self.reference_) + list(self.untestable_)
         self.multivariate_: dict[str, DomainClassifierDetector | PCAReconstructionDetector] = {}
         if self.multivariate:
             if isinstance(reference, DatasetProfile):
@@ -254,8 +311,7 @@ class DriftDetector:
                     "Multivariate drift needs raw reference rows (it keeps a bounded sample); "
                     "fit on data instead of a profile, or pass multivariate=()."
                 )
-            columns = list(sides)
-            table = to_table(reference, columns=columns)
+            table = to_table(reference, columns=list(self.reference_))
             for name in self.multivariate:
                 detector = (
                     DomainClassifierDetector(random_state=self.random_state)
@@ -265,129 +321,173 @@ class DriftDetector:
                 self.multivariate_[name] = detector.fit(table)
         return self
 
-    # -------------------------------------------------------------- compare
+    # ------------------------------------------------------------------ compare
 
-    def _method_for(self, name: str, side: Side) -> ColumnMethod:
-        chosen: ColumnMethod | None = None
-        if isinstance(self.method, Mapping):
-            chosen = self.method.get(name)
-        allowed = NUMERIC_METHODS if isinstance(side, NumericSide) else CATEGORICAL_METHODS
-        if chosen is None:
-            return "ks" if isinstance(side, NumericSide) else "chi2"
-        if chosen not in allowed:
+    def _method_for(self, name: str, side: Side) -> DriftMethod:
+        chosen = self.method.get(name) if isinstance(self.method, Mapping) else None
+        method = get_drift_method(chosen or DEFAULT_METHODS[side.family])
+        if side.family not in method.kinds:
+            allowed = sorted(n for n, m in drift_methods().items() if side.family in m.kinds)
             raise ParameterError(
-                f"Method {chosen!r} does not apply to {side.kind} column {name!r}; "
-                f"use one of {list(allowed)}."
+                f"Method {method.name!r} does not apply to {side.kind} column {name!r}; "
+                f"use one of {allowed}."
             )
-        return chosen
+        return method
 
-    def _compare_one(self, item: tuple[str, Side, Side]) -> ColumnDrift | str:
-        name, ref, cur = item
-        if type(ref) is not type(cur):
-            return f"kind changed: {ref.kind} in the reference, {cur.kind} now"
-        if ref.n < self.min_rows or cur.n < self.min_rows:
-            return (
-                f"too few values: {ref.n} in the reference and {cur.n} now; "
-                f"at least {self.min_rows} are needed on each side"
-            )
+    def _compare_one(self, name: str, built: Built) -> Outcome:
+        ref = self.reference_[name]
         method = self._method_for(name, ref)
-        if isinstance(ref, NumericSide) and isinstance(cur, NumericSide):
-            return compare_numeric(name, ref, cur, method=method, thresholds=self.thresholds)
-        if isinstance(ref, CategoricalSide) and isinstance(cur, CategoricalSide):
-            return compare_categorical(name, ref, cur, method=method, thresholds=self.thresholds)
-        return "unsupported column kind"
+        cur = None if isinstance(built, str) else built
+        return measure_column(
+            name,
+            ref,
+            cur,
+            method=method,
+            thresholds=self.thresholds,
+            min_rows=self.min_rows,
+            current_kind="text" if cur is None else None,
+        )
 
-    def compare(self, current: object) -> DriftReport:
-        """Compare ``current`` (raw data or a profile) with the fitted reference."""
-        if not hasattr(self, "reference_"):
-            raise NotFittedError("This DriftDetector is not fitted yet. Call 'fit' first.")
-        names = list(self.reference_)
+    def _compare_data(self, current: object, names: list[str]) -> tuple[dict[str, Outcome], int]:
+        """Build each current side and compare it at once (its buckets are freed early)."""
+        if isinstance(current, DatasetProfile):
+            present = [n for n in names if n in current]
+            built, n_rows = self._profile_sides(current, present, "current")
+            outcomes = _map(lambda n: self._compare_one(n, built[n]), present, self.n_jobs)
+            return dict(zip(present, outcomes, strict=True)), n_rows
         layouts = {
             n: side.buckets.layout
             for n, side in self.reference_.items()
             if isinstance(side, NumericSide) and side.buckets is not None
         }
-        try:
-            if isinstance(current, DatasetProfile):
-                current_sides, _, n_rows = self._read(
-                    current, self._present(current, names), "current", layouts
-                )
-                present = [n for n in names if n in current_sides]
-                outcomes = _map(
-                    lambda n: self._compare_one((n, self.reference_[n], current_sides[n])),
-                    present,
-                    self.n_jobs,
-                )
-            else:
-                present, outcomes, n_rows = self._read_and_compare(current, names, layouts)
-        except SchemaMismatchError as exc:
-            raise SchemaMismatchError(
-                f"The current data lacks columns the reference has: {exc} "
-                "Pass columns=[...] to DriftDetector to compare a subset."
-            ) from exc
-        missing = [n for n in names if n not in present]
+        wanted, build, n_rows = self._raw_sides(current, names, layouts)
+
+        def one(name: str) -> Outcome:
+            made = build(name)
+            if made == "empty":
+                made = empty_side(self.reference_[name].kind, n_rows) or "text"
+            return self._compare_one(name, made)
+
+        found = _map(one, wanted, self.n_jobs)
+        return dict(zip(wanted, found, strict=True)), n_rows
+
+    def _check_current(self, current: object, names: list[str]) -> None:
+        available = available_columns(current)
+        if available is None:
+            return
+        missing = [n for n in names if n not in set(available)]
         if missing:
+            extra = [a for a in available if a not in set(self.feature_names_in_)]
+            hint = did_you_mean(missing[0], extra)
             raise SchemaMismatchError(
-                f"The current data lacks column(s) {missing} that the reference has. "
-                "Pass columns=[...] to DriftDetector to compare a subset."
+                f"The current data lacks column(s) {missing} that the reference has{hint}. "
+                "Pass columns=[...] or exclude=[...] to DriftDetector to compare a subset."
             )
-        skipped = dict(self.untestable_)
-        results: dict[str, ColumnDrift] = {}
-        for name, outcome in zip(names, outcomes, strict=True):
-            if isinstance(outcome, str):
-                skipped[name] = outcome
-            else:
-                results[name] = outcome
+
+    def compare(
+        self,
+        current: object,
+        *,
+        timestamp: str | None = None,
+        chunk_period: ChunkPeriod | None = None,
+        chunk_size: int | None = None,
+    ) -> DriftReport:
+        """Compare ``current`` (raw data or a profile) with the fitted reference.
+
+        With ``chunk_period`` (``"H"``, ``"D"``, ``"W"``, ``"M"``, ``"Q"``, ``"Y"``; needs
+        the ``timestamp`` column) or ``chunk_size`` (rows, in timestamp order when
+        ``timestamp`` is given), the current data is also compared chunk by chunk:
+        ``report.chunks`` holds one report per chunk, and the false-discovery-rate
+        control runs over every test of every chunk and of the whole period together.
+        """
+        if not hasattr(self, "reference_"):
+            raise NotFittedError("This DriftDetector is not fitted yet. Call 'fit' first.")
+        names = [n for n in self.reference_ if n != timestamp]
+        chunking = chunk_period is not None or chunk_size is not None or timestamp is not None
+        if not chunking:
+            self._check_current(current, names)
+            outcomes, n_rows = self._compare_data(current, names)
+            return self._report([outcomes], [n_rows], current, [])[0]
+        if isinstance(current, DatasetProfile):
+            raise ParameterError(
+                "Chunking needs raw current rows with a timestamp; compare data, not a profile."
+            )
+        available = available_columns(current)
+        if timestamp is not None and available is not None and timestamp not in available:
+            raise SchemaMismatchError(
+                f"The current data has no timestamp column {timestamp!r}"
+                f"{did_you_mean(timestamp, available)}; it has {available[:20]}."
+            )
+        self._check_current(current, names)
+        wanted = [*names, *([timestamp] if timestamp and timestamp not in names else [])]
+        table = to_table(current, columns=wanted)
+        table, chunks, dropped = split(
+            table, timestamp=timestamp, period=chunk_period, size=chunk_size
+        )
+        parts = [table, *(table.slice(c.offset, c.length) for c in chunks)]
+        results = [self._compare_data(part, names) for part in parts]
+        reports = self._report(
+            [r[0] for r in results], [r[1] for r in results], table, [None, *chunks]
+        )
+        drift_chunks = tuple(
+            DriftChunk(label=c.label, start=c.start, end=c.end, report=r)
+            for c, r in zip(chunks, reports[1:], strict=True)
+        )
+        overall = reports[0]
+        return DriftReport(
+            columns=overall.columns,
+            alpha=overall.alpha,
+            correction=overall.correction,
+            n_reference=overall.n_reference,
+            n_current=overall.n_current,
+            skipped=overall.skipped,
+            multivariate=overall.multivariate,
+            chunks=drift_chunks,
+            chunking={
+                "timestamp": timestamp,
+                "period": chunk_period,
+                "size": chunk_size,
+                "rows_without_timestamp": dropped,
+            },
+        )
+
+    def _report(
+        self,
+        outcomes: list[dict[str, Outcome]],
+        n_rows: list[int],
+        raw: object,
+        chunks: Sequence[object],
+    ) -> list[DriftReport]:
+        """Decide every part in one false-discovery family; one report per part."""
+        tested: list[dict[str, ColumnDrift]] = []
+        skipped: list[dict[str, str]] = []
+        for part in outcomes:
+            tested.append({n: o for n, o in part.items() if not isinstance(o, str)})
+            skipped.append(
+                {**self.untestable_, **{n: o for n, o in part.items() if isinstance(o, str)}}
+            )
+        decided = decide(tested, alpha=self.alpha, correction=self.correction)
         multivariate: dict[str, MultivariateDrift] = {}
         if self.multivariate_:
-            if isinstance(current, DatasetProfile):
+            if isinstance(raw, DatasetProfile):
                 raise ParameterError(
                     "Multivariate drift needs raw current rows; compare data, not a profile."
                 )
-            table = to_table(current, columns=list(self.reference_))
+            table = (
+                raw if isinstance(raw, pa.Table) else to_table(raw, columns=list(self.reference_))
+            )
             for key, detector in self.multivariate_.items():
-                multivariate[key] = detector.compare(table)
-        return DriftReport(
-            columns=self._decide(results),
-            multivariate=multivariate,
-            alpha=self.alpha,
-            correction=self.correction,
-            n_reference=self.n_reference_,
-            n_current=n_rows,
-            skipped=skipped,
-        )
-
-    def _read_and_compare(
-        self, current: object, names: list[str], layouts: Mapping[str, BucketLayout]
-    ) -> tuple[list[str], list[ColumnDrift | str], int]:
-        """Build each current side and compare it at once (its buckets are freed early)."""
-        wanted, build, n_rows = self._raw_sides(current, names, layouts)
-
-        def one(name: str) -> ColumnDrift | str | None:
-            side = build(name)
-            if side is None:
-                return None
-            return self._compare_one((name, self.reference_[name], side))
-
-        found = _map(one, wanted, self.n_jobs)
-        present = [n for n, outcome in zip(wanted, found, strict=True) if outcome is not None]
-        outcomes = [outcome for outcome in found if outcome is not None]
-        return present, outcomes, n_rows
-
-    def _present(self, current: object, names: Iterable[str]) -> list[str]:
-        wanted = list(names)
-        if isinstance(current, DatasetProfile):
-            return [n for n in wanted if n in current]  # missing ones are reported below
-        return wanted
-
-    def _decide(self, results: dict[str, ColumnDrift]) -> dict[str, ColumnDrift]:
-        tested = [n for n, r in results.items() if r.p_value is not None]
-        adjusted: dict[str, float] = {}
-        if tested:
-            p = np.array([results[n].p_value for n in tested], dtype=np.float64)
-            adj = stats.adjust_p_values(p, method=self.correction)
-            adjusted = dict(zip(tested, adj.tolist(), strict=True))
-        return {
-            n: r.decided(p_value_adjusted=adjusted.get(n), alpha=self.alpha)
-            for n, r in results.items()
-        }
+                multivariate[key] = detector.compare(table.select(list(self.reference_)))
+        return [
+            DriftReport(
+                columns=columns,
+                alpha=self.alpha,
+                correction=self.correction,
+                n_reference=self.n_reference_,
+                n_current=rows,
+                skipped=skip,
+                multivariate=multivariate if i == 0 else {},
+                min_rows=self.min_rows,
+            )
+            for i, (columns, skip, rows) in enumerate(zip(decided, skipped, n_rows, strict=True))
+        ]

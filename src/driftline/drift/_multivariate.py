@@ -17,9 +17,9 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import stats as sps
 
+from driftline.drift._sides import numeric_values
 from driftline.exceptions import InsufficientDataError, NotFittedError, ParameterError
 from driftline.tabular import ColumnKind, infer_kind, to_table
-from driftline.tabular import numeric_values as _numeric_input
 from driftline.tabular import string_values as _to_strings
 
 __all__ = ["DomainClassifierDetector", "MultivariateDrift", "PCAReconstructionDetector"]
@@ -140,7 +140,8 @@ class _Encoder:
             arr = table.column(name).combine_chunks()
             if pa.types.is_dictionary(arr.type):
                 arr = arr.dictionary_decode()
-            columns.append(_numeric_input(arr, self.kinds[name]))
+            kind = self.kinds[name]
+            columns.append(numeric_values(arr, "datetime" if kind == "datetime" else "numeric"))
         for name, kept in self.categories.items():
             values = _to_strings(table.column(name).combine_chunks())
             codes = pc.index_in(values, value_set=kept)  # null where not kept or missing

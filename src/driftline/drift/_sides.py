@@ -10,17 +10,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Final, Literal
+from typing import Any, ClassVar, Final, Literal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from driftline.profiles._boolean import BooleanProfile
-from driftline.profiles._categorical import CategoricalProfile
-from driftline.profiles._numeric import NumericProfile
-from driftline.stats._bucketed import BucketedSample, BucketLayout, finite_values
+from driftline.drift._bucketed import BucketedSample, BucketLayout, finite_values
+from driftline.exceptions import DataError
+from driftline.profiles import BooleanProfile, CategoricalProfile, NumericProfile
 from driftline.tabular import boolean_values as _to_booleans
 from driftline.tabular import infer_kind
 from driftline.tabular import numeric_values as _numeric_input
@@ -28,20 +27,35 @@ from driftline.tabular import string_values as _to_strings
 
 __all__ = [
     "BUCKETED_MIN_N",
+    "DISCRETE_MAX_VALUES",
+    "KINDS",
     "CategoricalSide",
+    "ColumnKind",
     "NumericSide",
     "Side",
+    "empty_side",
+    "numeric_values",
     "pandas_float_columns",
     "side_from_array",
     "side_from_profile",
     "side_from_values",
 ]
 
-SideKind = Literal["numeric", "categorical"]
+#: Column kinds as :func:`driftline.profile` names them; drift tests all but ``"text"``.
+ColumnKind = Literal["numeric", "datetime", "categorical", "boolean", "text"]
+KINDS: Final[tuple[ColumnKind, ...]] = ("numeric", "datetime", "categorical", "boolean", "text")
+NumericKind = Literal["numeric", "datetime"]
+CategoricalKind = Literal["categorical", "boolean"]
+
+#: Large raw columns with at most this many distinct values (judged on a sample) get a
+#: tie-aware KS p-value; below ``BUCKETED_MIN_N`` values ties are always taken into account.
+DISCRETE_MAX_VALUES: Final = 100
+#: A sample with more than DISCRETE_MAX_VALUES distinct values proves a column continuous.
+_DISCRETE_SAMPLE: Final = 1 << 12
 
 
 #: Raw reference columns with at least this many finite values are bucketed at fit time
-#: (exact KS and Wasserstein-1 without sorting; :mod:`driftline.stats._bucketed`);
+#: (exact KS and Wasserstein-1 without sorting; :mod:`driftline.drift._bucketed`);
 #: smaller ones are sorted, which is as cheap.
 BUCKETED_MIN_N: Final = 20_000
 
@@ -62,13 +76,38 @@ class NumericSide:
     values: NDArray[np.float64] | None = None
     profile: NumericProfile | None = None
     buckets: BucketedSample | None = None
+    kind: NumericKind = "numeric"
 
-    kind: SideKind = "numeric"
+    family: ClassVar[Literal["numeric"]] = "numeric"
 
     @property
     def exact(self) -> bool:
         """True when the side holds every value (no sketch error)."""
         return self.values is not None
+
+    @cached_property
+    def distinct(self) -> tuple[NDArray[np.float64], NDArray[np.int64]] | None:
+        """Distinct values and their counts of a raw side with few distinct values.
+
+        ``None`` for a sketch, and for a large side whose sample of about 4,096 values
+        (every k-th) already holds more than ``DISCRETE_MAX_VALUES`` distinct values
+        (continuous data: no sort of the whole column is spent on it).
+        """
+        values = self.values
+        if values is None or values.size == 0:
+            return None
+        if not self._sorted_is_cheap():  # large: judge on a sample before sorting everything
+            # every k-th value: a sample never holds more distinct values than the column
+            sample = values[:: max(values.size // _DISCRETE_SAMPLE, 1)]
+            if np.unique(sample).size > DISCRETE_MAX_VALUES:
+                return None
+        ordered = self.sorted_values if self._sorted_is_cheap() else np.sort(values)
+        assert ordered is not None
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        counts = np.diff(np.append(starts, ordered.size)).astype(np.int64)
+        if values.size > BUCKETED_MIN_N and counts.size > DISCRETE_MAX_VALUES:
+            return None
+        return ordered[starts], counts
 
     @cached_property
     def sorted_values(self) -> NDArray[np.float64] | None:
@@ -134,8 +173,9 @@ class CategoricalSide:
     n_rows: int
     counts: Mapping[str, int]
     exact: bool = True
+    kind: CategoricalKind = "categorical"
 
-    kind: SideKind = "categorical"
+    family: ClassVar[Literal["categorical"]] = "categorical"
 
     @property
     def untracked(self) -> int:
@@ -155,7 +195,11 @@ def _moments(values: NDArray[np.float64]) -> tuple[float, float]:
 
 
 def _numeric_side(
-    values: NDArray[np.float64], n_rows: int, layout: BucketLayout | None, bucket: bool
+    values: NDArray[np.float64],
+    n_rows: int,
+    layout: BucketLayout | None,
+    bucket: bool,
+    kind: NumericKind = "numeric",
 ) -> NumericSide:
     """A raw side: finite values, counted into ``layout`` (the reference's, at compare
     time) or, with ``bucket``, into a layout placed from these values when they are many."""
@@ -168,7 +212,13 @@ def _numeric_side(
     else:
         mean, std = _moments(finite)
     return NumericSide(
-        n=finite.size, n_rows=n_rows, mean=mean, std=std, values=finite, buckets=buckets
+        n=finite.size,
+        n_rows=n_rows,
+        mean=mean,
+        std=std,
+        values=finite,
+        buckets=buckets,
+        kind=kind,
     )
 
 
@@ -179,17 +229,90 @@ def _value_counts(arr: pa.Array | pa.ChunkedArray) -> dict[str, int]:
     return {str(v): int(c) for v, c in zip(values, counts, strict=True) if v is not None}
 
 
+def empty_side(kind: ColumnKind, n_rows: int) -> Side | None:
+    """A side with no values (every row missing) of a column of ``kind``."""
+    if kind in ("numeric", "datetime"):
+        empty = np.empty(0, dtype=np.float64)
+        numeric_kind: NumericKind = "datetime" if kind == "datetime" else "numeric"
+        nan = float("nan")
+        return NumericSide(n=0, n_rows=n_rows, mean=nan, std=nan, values=empty, kind=numeric_kind)
+    if kind in ("categorical", "boolean"):
+        cat_kind: CategoricalKind = "boolean" if kind == "boolean" else "categorical"
+        return CategoricalSide(n=0, n_rows=n_rows, counts={}, kind=cat_kind)
+    return None
+
+
+def _nulls(arr: pa.Array) -> NDArray[np.bool_]:
+    return np.asarray(arr.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _unreadable(name: str, kind: str, arr: pa.Array, bad: NDArray[np.bool_]) -> DataError:
+    example = arr.filter(pa.array(bad)).slice(0, 1).to_pylist()
+    return DataError(
+        f"Column {name!r} is declared {kind} in the schema, but {int(bad.sum()):,} of its "
+        f"values cannot be read as {kind} (e.g. {example[0]!r}). Fix the values or "
+        "declare the column with another kind."
+    )
+
+
+def _declared_numeric(name: str, arr: pa.Array, kind: NumericKind) -> NDArray[np.float64]:
+    values = _numeric_input(arr, kind)
+    if not (pa.types.is_floating(arr.type) or pa.types.is_integer(arr.type)):
+        bad = np.isnan(values) & ~_nulls(arr)
+        if bad.any():
+            raise _unreadable(name, kind, arr, bad)
+    return values
+
+
+_PER_SECOND: Final = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+def numeric_values(arr: pa.Array, kind: NumericKind) -> NDArray[np.float64]:
+    """float64 values of a numeric or datetime column (seconds since the epoch), NaN missing."""
+    if pa.types.is_temporal(arr.type):
+        return _temporal_seconds(arr)
+    return _numeric_input(arr, kind)
+
+
+def _temporal_seconds(arr: pa.Array) -> NDArray[np.float64]:
+    """Seconds since the epoch (durations: seconds), NaN where missing.
+
+    Nanosecond timestamps exceed float64's exact integer range, so the cast to float is
+    numpy's (rounding to ~0.2 us), not Arrow's safe cast (which refuses them).
+    """
+    t = arr.type
+    if pa.types.is_date32(t):
+        ints, per_second = pc.cast(arr, pa.int32()), 1.0 / 86_400.0
+    elif pa.types.is_date64(t):
+        ints, per_second = pc.cast(arr, pa.int64()), 1e3
+    elif pa.types.is_timestamp(t) or pa.types.is_duration(t):
+        ints, per_second = pc.cast(arr, pa.int64()), _PER_SECOND[t.unit]
+    else:  # time of day
+        ints, per_second = pc.cast(pc.cast(arr, pa.time64("us")), pa.int64()), 1e6
+    values = np.asarray(ints.to_numpy(zero_copy_only=False), dtype=np.float64)
+    return values / per_second
+
+
+def _decoded(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.dictionary_decode() if pa.types.is_dictionary(arr.type) else arr
+
+
 def side_from_array(
     field: pa.Field,
     arr: pa.Array | pa.ChunkedArray,
     *,
     layout: BucketLayout | None = None,
     bucket: bool = False,
+    kind: ColumnKind | None = None,
 ) -> Side | None:
     """Build a side from one Arrow column; ``None`` for kinds drift does not test (text).
 
-    Numeric columns are counted into ``layout`` when given (a current side compared with
-    a bucketed reference), or into their own layout with ``bucket`` (a large reference).
+    ``kind`` overrides the inferred kind (a schema); values that cannot be read as that
+    kind raise :class:`~driftline.exceptions.DataError`. Numeric columns are counted into
+    ``layout`` when given (a current side compared with a bucketed reference), or into
+    their own layout with ``bucket`` (a large reference).
     """
     if isinstance(arr, pa.ChunkedArray):
         # One chunk: a zero-copy view. Several chunks of strings (e.g. Parquet row groups)
@@ -198,17 +321,33 @@ def side_from_array(
             arr = arr.chunk(0)
         elif not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             arr = arr.combine_chunks()
-    kind = infer_kind(field, arr)
+    declared = kind is not None
+    if kind is None:
+        kind = infer_kind(field, arr)
+    elif arr.null_count == len(arr):
+        return empty_side(kind, len(arr))
     if isinstance(arr, pa.ChunkedArray) and kind not in ("categorical", "boolean"):
         arr = arr.combine_chunks()
     if kind in ("numeric", "datetime"):
         if pa.types.is_dictionary(arr.type):
             arr = arr.dictionary_decode()
-        return _numeric_side(_numeric_input(arr, kind), len(arr), layout, bucket)
+        numeric_kind: NumericKind = "datetime" if kind == "datetime" else "numeric"
+        if pa.types.is_temporal(arr.type):
+            values = _temporal_seconds(arr)
+        elif declared:
+            values = _declared_numeric(field.name, arr, numeric_kind)
+        else:
+            values = _numeric_input(arr, numeric_kind)
+        return _numeric_side(values, len(arr), layout, bucket, numeric_kind)
     if kind == "boolean":
-        values = _to_booleans(arr)
-        counts = _value_counts(values)
-        return CategoricalSide(n=sum(counts.values()), n_rows=len(arr), counts=counts)
+        flags = _to_booleans(arr)
+        if declared and flags.null_count > arr.null_count:
+            bad = _nulls(flags) & ~_nulls(_decoded(arr))
+            raise _unreadable(field.name, "boolean", _decoded(arr), bad)
+        counts = _value_counts(flags)
+        return CategoricalSide(
+            n=sum(counts.values()), n_rows=len(arr), counts=counts, kind="boolean"
+        )
     if kind == "categorical":
         counts = _value_counts(_to_strings(arr))
         return CategoricalSide(n=sum(counts.values()), n_rows=len(arr), counts=counts)
@@ -258,6 +397,7 @@ def side_from_profile(column: Any) -> Side | None:
             mean=float(column.mean),
             std=float(column.std),
             profile=column,
+            kind="datetime" if column.kind == "datetime" else "numeric",
         )
     if isinstance(column, CategoricalProfile):
         if column.kind == "text":
@@ -274,6 +414,7 @@ def side_from_profile(column: Any) -> Side | None:
             n=int(column.count),
             n_rows=int(column.n_rows),
             counts={"True": int(column.n_true), "False": int(column.n_false)},
+            kind="boolean",
         )
     return None
 

@@ -359,7 +359,7 @@ def data_drift(
     story: Story, reference: pd.DataFrame, production: pd.DataFrame, target: str
 ) -> None:
     """Drift per production week, and the full drift report of the last four weeks."""
-    from driftline.drift._detector import DriftDetector
+    from driftline.drift import DriftDetector
 
     columns = [*FEATURES, "score"]
     detector = DriftDetector(columns=columns).fit(reference)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
     "MISSING",
@@ -218,8 +218,10 @@ def format_date(value: Any, *, time: bool | None = None) -> str:
     return when.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d")
 
 
-def format_period(low: Any, high: Any) -> str:
-    """A compact span of time, at the resolution the span needs.
+def format_period(
+    low: Any, high: Any, *, grain: Literal["auto", "year", "month", "day", "time"] = "auto"
+) -> str:
+    """A compact span of time, at the resolution the span needs (or at ``grain``).
 
     >>> format_period("2015-01-01", "2018-12-31"), format_period("2023-11-02", "2024-02-20")
     ('2015–2018', 'Nov 2023–Feb 2024')
@@ -227,25 +229,38 @@ def format_period(low: Any, high: Any) -> str:
     ('4–17 Mar 2024', '26 Feb–3 Mar 2024')
     >>> format_period("2024-03-04T09:00", "2024-03-04T17:30")
     '4 Mar 2024 09:00–17:30'
+    >>> format_period("2024-03-04", "2024-03-17", grain="month")
+    'Mar 2024'
     """
     a, b = to_datetime(low), to_datetime(high)
     if a is None or b is None:
         return MISSING
     if b < a:
         a, b = b, a
-    days = (b - a).total_seconds() / 86_400
-    if days >= 3 * 365 or (days >= 365 and (a.month, b.month) == (1, 12)):
+    if grain == "auto":
+        days = (b - a).total_seconds() / 86_400
+        if days >= 3 * 365 or (days >= 365 and (a.month, b.month) == (1, 12)):
+            grain = "year"
+        elif days >= 59:
+            grain = "month"
+        elif days >= 1 or a.date() != b.date():
+            grain = "day"
+        else:
+            grain = "time"
+    if grain == "year":
         return f"{a.year}" if a.year == b.year else f"{a.year}–{b.year}"
-    if days >= 59:
+    if grain == "month":
         if a.year == b.year:
             if a.month == b.month:
                 return a.strftime("%b %Y")
             return f"{a:%b}–{b:%b %Y}"
         return f"{a:%b %Y}–{b:%b %Y}"
-    if days >= 1 or a.date() != b.date():
+    if grain == "day":
         if (a.year, a.month) == (b.year, b.month):
             return f"{a.day}–{b.day} {b:%b %Y}" if a.day != b.day else f"{a.day} {a:%b %Y}"
         if a.year == b.year:
             return f"{a.day} {a:%b}–{b.day} {b:%b %Y}"
         return f"{a.day} {a:%b %Y}–{b.day} {b:%b %Y}"
-    return f"{a.day} {a:%b %Y} {a:%H:%M}–{b:%H:%M}"
+    if a.date() == b.date():
+        return f"{a.day} {a:%b %Y} {a:%H:%M}–{b:%H:%M}"
+    return f"{a.day} {a:%b %Y} {a:%H:%M}–{b.day} {b:%b %Y} {b:%H:%M}"

@@ -1,4 +1,4 @@
-"""Effect sizes, and the short phrases the drift detector uses to explain a change.
+"""Effect sizes: standardized mean difference, sd ratio, Cramér's V, share differences.
 
 A p-value says whether a change is detectable; an effect size says whether it matters.
 Mean shifts are expressed in units of the *reference* sd by default (Glass's delta), so
@@ -25,9 +25,6 @@ from driftline.stats._validation import (
 
 __all__ = [
     "cramers_v",
-    "describe_mean_shift",
-    "describe_sd_ratio",
-    "describe_share_change",
     "sd_ratio",
     "sd_ratio_from_moments",
     "share_differences",
@@ -145,39 +142,3 @@ def share_differences(ref_counts: ArrayLike, cur_counts: ArrayLike) -> NDArray[n
     """
     ref, cur = check_count_pair("ref_counts", ref_counts, "cur_counts", cur_counts)
     return np.asarray(cur / cur.sum() - ref / ref.sum(), dtype=np.float64)
-
-
-def describe_mean_shift(smd: float, *, digits: int = 2) -> str:
-    """Phrase a standardized mean difference, e.g. ``"mean +0.31 sd"``.
-
-    >>> describe_mean_shift(0.3127)
-    'mean +0.31 sd'
-    """
-    return f"mean {float(smd):+.{digits}f} sd"
-
-
-def describe_sd_ratio(ratio: float, *, digits: int = 2) -> str:
-    """Phrase a ratio of sds, e.g. ``"sd x1.50"``.
-
-    >>> describe_sd_ratio(1.5)
-    'sd x1.50'
-    """
-    return f"sd x{float(ratio):.{digits}f}"
-
-
-def _percent(share: float) -> str:
-    v = 100.0 * share
-    if v == 0:
-        return "0%"
-    if v >= 1:
-        return f"{v:.0f}%"
-    return f"{v:.1g}%"
-
-
-def describe_share_change(label: str, share_ref: float, share_cur: float) -> str:
-    """Phrase a change in a category's share, e.g. ``"'c50_0003' share 4% -> 11%"``.
-
-    >>> describe_share_change("c50_0003", 0.04, 0.11)
-    "'c50_0003' share 4% -> 11%"
-    """
-    return f"{label!r} share {_percent(share_ref)} -> {_percent(share_cur)}"

@@ -20,6 +20,14 @@ from driftline.stats._ks_pvalue import (
     resolve_ks_method,
 )
 from driftline.stats._ks_statistic import last_of_runs, sup_diff_sorted
+from driftline.stats._ks_ties import (
+    EXACT_SWITCH,
+    MC_MAX_BLOCKS,
+    MC_SWITCH,
+    ks_ties_exact_pvalue,
+    ks_ties_mc_pvalue,
+    tie_blocks,
+)
 from driftline.stats._result import TestResult
 from driftline.stats._validation import (
     as_counts,
@@ -34,6 +42,7 @@ __all__ = [
     "ks_2samp",
     "ks_from_cdfs",
     "ks_from_sorted",
+    "ks_from_statistic",
     "ks_from_weighted",
     "ks_pvalue",
     "ks_pvalue_interval",
@@ -41,26 +50,74 @@ __all__ = [
 ]
 
 KSMethod = Literal["auto", "exact", "asymp"]
+Ties = Literal["ignore", "conditional"]
 _METHODS: tuple[KSMethod, ...] = ("auto", "exact", "asymp")
+_TIES: tuple[Ties, ...] = ("ignore", "conditional")
 
 
-def _pvalue(d: float, n_ref: float, n_cur: float, method: KSMethod) -> tuple[float, str]:
+def _pvalue(
+    d: float,
+    n_ref: float,
+    n_cur: float,
+    method: KSMethod,
+    blocks: NDArray[np.int64] | None = None,
+) -> tuple[float, str]:
     resolved = resolve_ks_method(method, n_ref, n_cur)
     if resolved == "exact":
         p, _ = ks_exact_pvalue(d, int(n_ref), int(n_cur))
-        return p, "ks_exact"
-    return ks_asymp_pvalue(d, n_ref, n_cur), "ks_asymp"
+        if blocks is None or p <= EXACT_SWITCH:
+            return p, "ks_exact"
+        return ks_ties_exact_pvalue(d, int(n_ref), int(n_cur), blocks), "ks_exact_ties"
+    p = ks_asymp_pvalue(d, n_ref, n_cur)
+    integral = float(n_ref).is_integer() and float(n_cur).is_integer()
+    if blocks is None or not integral or p <= MC_SWITCH or blocks.size > MC_MAX_BLOCKS:
+        return p, "ks_asymp"
+    return ks_ties_mc_pvalue(d, int(n_ref), int(n_cur), blocks), "ks_permutation_ties"
 
 
-def ks_pvalue(statistic: float, n_ref: float, n_cur: float, *, method: KSMethod = "auto") -> float:
+def _as_blocks(tie_counts: ArrayLike, n_ref: float, n_cur: float) -> NDArray[np.int64] | None:
+    counts = as_counts("tie_counts", tie_counts)
+    if (
+        counts.size == 0
+        or bool((counts <= 0).any())
+        or not bool((counts == np.round(counts)).all())
+    ):
+        raise DataError(
+            "'tie_counts' must be positive whole numbers (sizes of runs of equal values)."
+        )
+    if float(counts.sum()) != float(n_ref) + float(n_cur):
+        raise DataError(
+            f"'tie_counts' must sum to n_ref + n_cur = {n_ref + n_cur:g}; they sum to "
+            f"{counts.sum():g}."
+        )
+    blocks = counts.astype(np.int64)
+    return None if blocks.size == blocks.sum() else blocks  # no ties: the classical p-value
+
+
+def ks_pvalue(
+    statistic: float,
+    n_ref: float,
+    n_cur: float,
+    *,
+    method: KSMethod = "auto",
+    tie_counts: ArrayLike | None = None,
+) -> float:
     """Two-sided p-value of a KS statistic for (effective) sample sizes ``n_ref``, ``n_cur``.
 
     ``"exact"`` counts lattice paths (integer sizes only; non-integer sizes fall back to
     ``"asymp"``), ``"asymp"`` uses ``kstwo`` at ``n_eff = n_ref n_cur / (n_ref + n_cur)``
     like scipy, ``"auto"`` is exact when both sizes are integers <= 10,000.
 
+    ``tie_counts`` (the sizes of the runs of equal values in the pooled sorted sample, in
+    value order) makes the p-value conditional on the ties (the permutation distribution,
+    as R's ``psmirnov(..., obs=)``): exact lattice paths checked only where the pooled
+    value changes, or above the exact sizes a seeded Monte Carlo estimate of it. Without
+    ties it changes nothing. See ``docs/stats.md``.
+
     >>> f"{ks_pvalue(0.1, 1000, 1000):.3g}"
     '8.97e-05'
+    >>> f"{ks_pvalue(0.2, 20, 20):.3g}", f"{ks_pvalue(0.2, 20, 20, tie_counts=[10, 20, 10]):.3g}"
+    ('0.832', '0.458')
     """
     check_choice("method", method, _METHODS)
     d = check_nonnegative("statistic", statistic)
@@ -68,7 +125,47 @@ def ks_pvalue(statistic: float, n_ref: float, n_cur: float, *, method: KSMethod 
         raise DataError(f"A KS statistic lies in [0, 1]; got {statistic!r}.")
     n1 = check_positive("n_ref", n_ref)
     n2 = check_positive("n_cur", n_cur)
-    return _pvalue(d, n1, n2, method)[0]
+    blocks = None if tie_counts is None else _as_blocks(tie_counts, n1, n2)
+    return _pvalue(d, n1, n2, method, blocks)[0]
+
+
+def ks_from_statistic(
+    statistic: float,
+    n_ref: float,
+    n_cur: float,
+    *,
+    method: KSMethod = "auto",
+    tie_counts: ArrayLike | None = None,
+) -> TestResult:
+    """The KS test result for a statistic computed elsewhere (buckets, SQL, a sketch).
+
+    Same p-value as :func:`ks_pvalue`; ``method`` of the result says how it was computed
+    (``"ks_exact"``, ``"ks_asymp"``, ``"ks_exact_ties"``, ``"ks_permutation_ties"``).
+
+    >>> ks_from_statistic(0.2, 20, 20, tie_counts=[10, 20, 10]).method
+    'ks_exact_ties'
+    """
+    check_choice("method", method, _METHODS)
+    d = check_nonnegative("statistic", statistic)
+    if d > 1:
+        raise DataError(f"A KS statistic lies in [0, 1]; got {statistic!r}.")
+    n1 = check_positive("n_ref", n_ref)
+    n2 = check_positive("n_cur", n_cur)
+    blocks = None if tie_counts is None else _as_blocks(tie_counts, n1, n2)
+    p, name = _pvalue(d, n1, n2, method, blocks)
+    return TestResult(statistic=d, p_value=p, method=name, n_ref=n1, n_cur=n2)
+
+
+def _sorted_test(
+    a: NDArray[np.float64], b: NDArray[np.float64], method: KSMethod, ties: Ties
+) -> TestResult:
+    d = sup_diff_sorted(a, b)
+    blocks = None
+    if ties == "conditional":
+        found = tie_blocks(a, b)
+        blocks = found if found.size < a.size + b.size else None
+    p, name = _pvalue(d, a.size, b.size, method, blocks)
+    return TestResult(statistic=d, p_value=p, method=name, n_ref=a.size, n_cur=b.size)
 
 
 def ks_from_sorted(
@@ -76,6 +173,7 @@ def ks_from_sorted(
     cur_sorted: ArrayLike,
     *,
     method: KSMethod = "auto",
+    ties: Ties = "ignore",
     validate: bool = True,
 ) -> TestResult:
     """KS test on samples that are already sorted ascending (no sort is done).
@@ -83,13 +181,15 @@ def ks_from_sorted(
     Use it to sort a reference once and compare many current windows against it.
     Unsorted input gives a wrong answer, so a cheap O(n) check raises on it;
     ``validate=False`` skips that check and the finiteness check, for callers that
-    built the arrays themselves (float64, finite, sorted, non-empty).
+    built the arrays themselves (float64, finite, sorted, non-empty). ``ties`` as in
+    :func:`ks_2samp`.
 
     >>> import numpy as np
     >>> ks_from_sorted(np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.5])).statistic
     0.3333333333333333
     """
     check_choice("method", method, _METHODS)
+    check_choice("ties", ties, _TIES)
     if validate:
         a = as_sample("ref_sorted", ref_sorted)
         b = as_sample("cur_sorted", cur_sorted)
@@ -99,30 +199,39 @@ def ks_from_sorted(
     else:
         a = np.asarray(ref_sorted, dtype=np.float64)
         b = np.asarray(cur_sorted, dtype=np.float64)
-    d = sup_diff_sorted(a, b)
-    p, name = _pvalue(d, a.size, b.size, method)
-    return TestResult(statistic=d, p_value=p, method=name, n_ref=a.size, n_cur=b.size)
+    return _sorted_test(a, b, method, ties)
 
 
-def ks_2samp(ref: ArrayLike, cur: ArrayLike, *, method: KSMethod = "auto") -> TestResult:
+def ks_2samp(
+    ref: ArrayLike, cur: ArrayLike, *, method: KSMethod = "auto", ties: Ties = "ignore"
+) -> TestResult:
     """Two-sided two-sample Kolmogorov–Smirnov test (matches ``scipy.stats.ks_2samp``).
 
     ``method`` chooses the p-value: ``"exact"`` (lattice-path count), ``"asymp"``
     (``kstwo`` at the effective size) or ``"auto"`` (exact when both sizes <= 10,000, as in
     scipy). Values must be finite; drop missing values first.
 
+    ``ties="ignore"`` (scipy's behaviour) uses the null distribution of continuous data,
+    which is conservative when values repeat. ``ties="conditional"`` uses the exact
+    distribution given the pooled values (permutation distribution; lattice paths for
+    exact sizes, ``method`` ``"ks_exact_ties"``; a seeded Monte Carlo estimate above them,
+    ``"ks_permutation_ties"``): same statistic, a smaller and still valid p-value on
+    discrete data, the same p-value without ties.
+
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> r = ks_2samp(rng.normal(size=500), rng.normal(0.5, size=500))
     >>> r.method, r.p_value < 1e-6
     ('ks_exact', True)
+    >>> ref, cur = rng.poisson(2.0, 300), rng.poisson(2.3, 300)
+    >>> ks_2samp(ref, cur).p_value > ks_2samp(ref, cur, ties="conditional").p_value
+    True
     """
     check_choice("method", method, _METHODS)
+    check_choice("ties", ties, _TIES)
     a = np.sort(as_sample("ref", ref))
     b = np.sort(as_sample("cur", cur))
-    d = sup_diff_sorted(a, b)
-    p, name = _pvalue(d, a.size, b.size, method)
-    return TestResult(statistic=d, p_value=p, method=name, n_ref=a.size, n_cur=b.size)
+    return _sorted_test(a, b, method, ties)
 
 
 def ks_from_cdfs(

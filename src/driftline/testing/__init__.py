@@ -7,6 +7,7 @@
 """
 
 from driftline.testing._datasets import DRIFTED_COLUMNS, make_monitoring_data
+from driftline.testing._drift_checks import check_change_detector, check_drift_method
 from driftline.testing._gate_checks import check_gate_check
 from driftline.testing._notifier_checks import check_notifier
 from driftline.testing._profile_checks import (
@@ -24,7 +25,9 @@ from driftline.testing._stat_checks import (
 __all__ = [
     "DRIFTED_COLUMNS",
     "assert_profiles_equivalent",
+    "check_change_detector",
     "check_count_distance",
+    "check_drift_method",
     "check_gate_check",
     "check_mergeable",
     "check_notifier",

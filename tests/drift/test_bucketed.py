@@ -1,4 +1,4 @@
-"""Bucketed KS / Wasserstein-1 (driftline.stats._bucketed) against scipy and sorted kernels.
+"""Bucketed KS / Wasserstein-1 (driftline.drift._bucketed) against scipy and sorted kernels.
 
 The KS statistic must equal the exact one (scipy.stats.ks_2samp) whatever the buckets;
 Wasserstein-1 must lie within its reported error bound of scipy.stats.wasserstein_distance
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 from scipy import stats as sps
 
-from driftline.stats._bucketed import (
+from driftline.drift._bucketed import (
     BucketedSample,
     BucketLayout,
     finite_values,
