@@ -56,6 +56,30 @@ class Settings(BaseModel):
     max_rows_per_request: int = Field(
         default=1_000_000, ge=1, description="Most rows one ingestion request may carry (413)."
     )
+    max_decoded_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Largest decoded (decompressed, dictionary-expanded) size of an Arrow or "
+        "Parquet body, checked before it is materialized (413 above).",
+    )
+    max_string_bytes: int = Field(
+        default=64 * 1024, ge=1, description="Longest string value in a request body (413)."
+    )
+    max_inflight_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Admission budget: memory that the bodies being parsed at once may cost "
+        "(JSON counts 16x its size); beyond it requests wait, then get 503.",
+    )
+    max_windows_per_request: int = Field(
+        default=1000, ge=1, description="Most windows one ingestion request may reach (422)."
+    )
+    min_window_seconds: int = Field(
+        default=60, ge=1, description="Shortest time window a version may register (422)."
+    )
+    min_window_rows: int = Field(
+        default=100, ge=1, description="Smallest row window a version may register (422)."
+    )
     rate_limit_per_second: float = Field(
         default=500.0, ge=0, description="Requests per second per API token (0 = no limit)."
     )

@@ -24,6 +24,7 @@ from driftline.store._engine import (  # noqa: E402
     write_session_factory,
 )
 from driftline.store._ingest import PredictionStore, PreparedBatch  # noqa: E402
+from driftline.store._labels import ValidatedLabels, validate_labels  # noqa: E402
 from driftline.store._models import (  # noqa: E402
     ROLES,
     AlertEvent,
@@ -47,12 +48,14 @@ from driftline.store._results import (  # noqa: E402
     RejectedRow,
     TokenInfo,
 )
-from driftline.store._schema import VersionSchema  # noqa: E402
+from driftline.store._schema import RESERVED_COLUMNS, VersionSchema  # noqa: E402
 from driftline.store._tokens import TokenRepository, role_allows  # noqa: E402
 from driftline.store._uuid7 import uuid7, uuid7_strings  # noqa: E402
+from driftline.store._validate import ValidatedBatch, validate_batch  # noqa: E402
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",
     "AlertRule",
@@ -75,6 +78,8 @@ __all__ = [
     "TokenInfo",
     "TokenRepository",
     "User",
+    "ValidatedBatch",
+    "ValidatedLabels",
     "VersionSchema",
     "Window",
     "create_engine_from_url",
@@ -85,6 +90,8 @@ __all__ = [
     "to_ipc",
     "uuid7",
     "uuid7_strings",
+    "validate_batch",
+    "validate_labels",
     "write_options",
     "write_session_factory",
 ]
