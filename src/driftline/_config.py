@@ -56,6 +56,12 @@ class Settings(BaseModel):
     max_rows_per_request: int = Field(
         default=1_000_000, ge=1, description="Most rows one ingestion request may carry (413)."
     )
+    max_json_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest JSON body accepted (413 above): parsing JSON costs up to about 24 "
+        "times its size; send Arrow or Parquet for larger batches.",
+    )
     max_decoded_bytes: int = Field(
         default=256 * 1024 * 1024,
         ge=1024,
@@ -68,8 +74,9 @@ class Settings(BaseModel):
     max_inflight_bytes: int = Field(
         default=256 * 1024 * 1024,
         ge=1024,
-        description="Admission budget: memory that the bodies being parsed at once may cost "
-        "(JSON counts 16x its size); beyond it requests wait, then get 503.",
+        description="Admission budget: the memory that the request bodies in flight may cost "
+        "(JSON 24x its size, Arrow/Parquet their decoded size, plus 1 KiB per row); "
+        "beyond it requests wait up to 5 s, then get 503.",
     )
     max_windows_per_request: int = Field(
         default=1000, ge=1, description="Most windows one ingestion request may reach (422)."

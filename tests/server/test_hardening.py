@@ -353,3 +353,33 @@ def test_reference_target_is_checked_against_the_task(world: World) -> None:
     assert r.json()["error"]["details"] == [
         {"row": 4, "reasons": ["y: not 0 or 1 (a binary model)"]}
     ]
+
+
+def test_alert_history_since_that_overflows_is_422(world: World) -> None:
+    r = world.api.get(
+        f"{world.base()}/alerts",
+        params={"since": "9999-12-31T23:59:59-01:00"},
+        headers=world.auth(),
+    )
+    assert r.status_code == 422, r.text
+
+
+@pytest.mark.parametrize(
+    ("start", "status"),
+    [("9999-12-31T23:59:59-01:00", 422), ("9999-12-31T23:00:00Z", 422), ("1066-10-14", 422)],
+)
+def test_profile_start_out_of_range_is_422(world: World, start: str, status: int) -> None:
+    from driftline.monitor import profile_rows
+    from driftline.store import VersionSchema
+
+    url = world.add_version("a", "profiles", "1")
+    n = 20
+    rows = pa.table({"x": [1.0] * n, "city": ["a"] * n, "flag": [True] * n, "score": [0.5] * n})
+    profile = profile_rows(VersionSchema.from_dict({**SCHEMA}), rows).to_bytes()
+    r = world.api.post(
+        f"{url}/profiles",
+        params={"start": start},
+        content=profile,
+        headers={**world.auth(), "content-type": "application/vnd.driftline.profile"},
+    )
+    assert r.status_code == status, r.text

@@ -28,20 +28,28 @@ GOOD = pa.table({"x": [1.0], "city": ["a"], "flag": [True], "score": [0.5]})
 def poisoned_stream() -> bytes:
     """The issue's recipe: one row, string column x = "zzzzz", the end offset of its
     offsets buffer overwritten with 0x7FFFFFF0."""
-    body = bytearray(arrow_bytes(pa.table({"x": ["zzzzz"]})))
+    return _poison(pa.table({"x": ["zzzzz"]}))
+
+
+def _poison(table: pa.Table) -> bytes:
+    """``table`` as a stream whose string "zzzzz" gets the end offset 0x7FFFFFF0."""
+    body = bytearray(arrow_bytes(table))
     at = body.find(b"zzzzz") - 8
     assert body[at : at + 8] == struct.pack("<ii", 0, 5)
     body[at + 4 : at + 8] = struct.pack("<I", 0x7FFFFFF0)
     return bytes(body)
 
 
-def poisoned_prediction_stream() -> bytes:
-    """The same corruption in a stream that matches the version's schema."""
-    table = pa.table({"x": [1.0], "city": ["zzzzz"], "flag": [True], "score": [0.5]})
-    body = bytearray(arrow_bytes(table))
-    at = body.find(b"zzzzz") - 8
-    body[at + 4 : at + 8] = struct.pack("<I", 0x7FFFFFF0)
-    return bytes(body)
+POISONED = {
+    # the issue's recipe with a score, for a version whose feature x is numeric: the
+    # number check's regex kernel read 2 GB out of bounds (SIGSEGV, the process died)
+    "predictions": lambda: _poison(pa.table({"x": ["zzzzz"], "score": [0.5]})),
+    "reference": poisoned_stream,  # the recipe itself: profiled without validation
+    "labels": lambda: _poison(pa.table({"prediction_id": ["zzzzz"], "label": [1]})),  # was 500
+    "categorical": lambda: _poison(
+        pa.table({"x": [1.0], "city": ["zzzzz"], "flag": [True], "score": [0.5]})
+    ),
+}
 
 
 def test_the_poisoned_stream_crashes_an_unguarded_kernel() -> None:
@@ -86,13 +94,22 @@ def _refused(r: httpx.Response, status: int, needle: str) -> None:
     assert needle in r.json()["error"]["message"], r.text
 
 
-@pytest.mark.parametrize("route", ["predictions", "labels", "reference"])
-@pytest.mark.parametrize("body", [poisoned_stream, poisoned_prediction_stream])
+@pytest.fixture(scope="module")
+def numeric_x(api: httpx.Client) -> str:
+    api.post("/models", json={"name": "numeric-x"})
+    body = {"version": "1", "schema": {"features": {"x": "numeric"}}}
+    assert api.post("/models/numeric-x/versions", json=body).status_code in (201, 409)
+    return "/models/numeric-x/versions/1"
+
+
+@pytest.mark.parametrize("case", sorted(POISONED))
 def test_poisoned_arrow_is_400_on_every_route(
-    server: ServerProcess, api: httpx.Client, version: str, route: str, body: Callable[[], bytes]
+    server: ServerProcess, api: httpx.Client, numeric_x: str, version: str, case: str
 ) -> None:
+    route = "predictions" if case == "categorical" else case
+    url = version if case == "categorical" else numeric_x
     send = api.put if route == "reference" else api.post
-    r = send(f"{version}/{route}", content=body(), headers=ARROW)
+    r = send(f"{url}/{route}", content=POISONED[case](), headers=ARROW)
     _refused(r, 400, "out of bounds")
     assert server.alive(), server.output()
     assert api.get("/models").status_code == 200  # and it still serves

@@ -22,6 +22,7 @@ lengths of the table itself.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 import pyarrow as pa
@@ -33,6 +34,7 @@ from driftline.server._bodies import (
     check_names,
     check_rows,
     check_table,
+    is_text,
     too_large,
 )
 from driftline.server._errors import ApiError
@@ -97,12 +99,18 @@ def _invalid_parquet(detail: object) -> ApiError:
     )
 
 
-def table_from_parquet(body: bytes, limits: BodyLimits) -> pa.Table:
-    """A Parquet file body as a validated table (400 if it is not one, 413 if too big)."""
+def table_from_parquet(
+    body: bytes, limits: BodyLimits, *, columns: Collection[str] | None = None
+) -> pa.Table:
+    """A Parquet file body as a validated table (400 if it is not one, 413 if too big).
+
+    With ``columns``, only those (of the ones present) are read: the others are neither
+    decoded nor counted against ``max_decoded_bytes``.
+    """
     if not body:
         raise ApiError(400, "The request body is empty; expected a Parquet file.")
     try:
-        size = scan_parquet(body)  # footer and page headers, never pyarrow's accessors
+        size = scan_parquet(body, columns=columns)  # footer and pages, not pyarrow's accessors
     except ParquetScanError as exc:
         raise _invalid_parquet(exc) from None
     check_rows(size.rows, 0, limits.max_rows)
@@ -115,12 +123,12 @@ def table_from_parquet(body: bytes, limits: BodyLimits) -> pa.Table:
         dictionaries = [
             field.name
             for field in schema
-            if (pa.types.is_string(field.type) or pa.types.is_large_string(field.type))
-            and field.name in size.dictionary_columns
+            if is_text(field.type) and field.name in size.dictionary_columns
         ]
         if dictionaries:  # kept dictionary-encoded while read (expanded later, if it fits)
             file = pq.ParquetFile(pa.BufferReader(body), read_dictionary=dictionaries)
-        table = file.read(use_threads=False)
+        wanted = None if columns is None else [n for n in schema.names if n in columns]
+        table = file.read(columns=wanted, use_threads=False)
         table.validate(full=True)
     except ApiError:
         raise
@@ -129,14 +137,20 @@ def table_from_parquet(body: bytes, limits: BodyLimits) -> pa.Table:
     return check_table(table, limits)
 
 
-def decoded_estimate(body: bytes, kind: str, limits: BodyLimits) -> int:
-    """What reading ``body`` will materialize, from its headers alone, capped at
-    ``max_decoded_bytes`` (beyond it the reader refuses the body anyway); the body's own
-    size when the headers do not parse (the reader then refuses it)."""
-    cap = limits.max_decoded_bytes
+def decoded_estimate(
+    body: bytes, kind: str, limits: BodyLimits, *, columns: Collection[str] | None = None
+) -> tuple[int, int]:
+    """(decoded bytes, rows) that reading ``body`` will materialize, from its headers
+    alone, capped at ``max_decoded_bytes`` and ``max_rows`` (beyond them the reader refuses
+    the body anyway); (the body's size, 0) when the headers do not parse (the reader then
+    refuses it)."""
     try:
         if kind in ARROW_TYPES:
-            return min(cap, scan_stream(pa.py_buffer(body), max_decoded_bytes=cap).decoded_bytes)
-        return min(cap, scan_parquet(body).decoded_bytes)
+            stream = scan_stream(pa.py_buffer(body), max_decoded_bytes=limits.max_decoded_bytes)
+            size, rows = stream.decoded_bytes, stream.rows
+        else:
+            parquet = scan_parquet(body, columns=columns)
+            size, rows = parquet.decoded_bytes, parquet.rows
     except (ScanError, ParquetScanError):
-        return len(body)
+        return len(body), 0
+    return min(size, limits.max_decoded_bytes), min(rows, limits.max_rows)

@@ -35,6 +35,7 @@ __all__ = [
     "check_names",
     "check_rows",
     "check_table",
+    "is_text",
     "media_type",
     "parse_json",
     "read_body",
@@ -163,21 +164,22 @@ def _decoded_bytes(name: str, column: pa.ChunkedArray, limits: BodyLimits) -> in
     for chunk in column.chunks:
         if pa.types.is_dictionary(dtype):
             dictionary, indices = chunk.dictionary, chunk.indices
-            if _is_text(dictionary.type):
+            if is_text(dictionary.type):
                 _string_column(name, dictionary, limits.max_string_bytes)
                 lengths = pc.binary_length(dictionary).cast(pa.int64())
                 total += int(pc.sum(pc.take(lengths, indices)).as_py() or 0)
                 total += 8 * len(chunk)  # offsets and validity, roughly
             else:
                 total += int(indices.nbytes) + len(chunk) * 8
-        elif _is_text(dtype):
+        elif is_text(dtype):
             total += _string_column(name, chunk, limits.max_string_bytes)
         else:
             total += int(chunk.nbytes)
     return total
 
 
-def _is_text(dtype: pa.DataType) -> bool:
+def is_text(dtype: pa.DataType) -> bool:
+    """Whether ``dtype`` is a string or binary type (offsets and bytes)."""
     return bool(
         pa.types.is_string(dtype)
         or pa.types.is_large_string(dtype)

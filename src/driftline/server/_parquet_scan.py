@@ -4,9 +4,9 @@ The footer (Thrift compact protocol) gives each row group's rows and each column
 byte range; walking the page headers inside each range gives every page's
 ``uncompressed_page_size``, which is what the reader allocates and decompresses into (it
 checks that a page decompresses to exactly that size). Their sum, plus a fixed width per
-row and column for what the encodings compress away (run lengths, dictionary indices,
-definition levels), bounds the decoded size *before* anything is decompressed, even when
-the footer's own totals lie.
+value for what the encodings compress away (run lengths, dictionary indices, definition
+levels), bounds the decoded size *before* anything is decompressed, even when the
+footer's own totals lie.
 
 Parsed here rather than through ``pyarrow.parquet.FileMetaData``: its column accessors
 (``row_group(i).column(j)``) raise C++ exceptions that abort the whole process on some
@@ -18,13 +18,15 @@ same problem as an error. Every read is bounds-checked; anything that does not p
 from __future__ import annotations
 
 import struct
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = ["ParquetScanError", "ParquetSize", "scan_parquet"]
 
 MAX_PAGES: Final = 200_000
-_ROW_WIDTH: Final = 16  # bytes per row and column that decoding may add beyond the pages
+_DICTIONARY_PAGE: Final = 2  # PageType
+_FIXED_LEN_BYTE_ARRAY: Final = 7  # physical Type
 _MAGIC: Final = b"PAR1"
 _DICTIONARY_ENCODINGS: Final = {2, 8}  # PLAIN_DICTIONARY, RLE_DICTIONARY
 
@@ -148,13 +150,13 @@ def _list(fields: dict[int, Any], key: int, of: type) -> list[Any]:
     return value
 
 
-def _pages(data: bytes | memoryview, start: int, length: int, most: int) -> tuple[int, int]:
-    """(sum of uncompressed page sizes, pages) of a column chunk's byte range (at most
-    ``most`` pages)."""
+def _pages(data: bytes | memoryview, start: int, length: int, most: int) -> tuple[int, int, int]:
+    """(sum of uncompressed page sizes, size of the dictionary page, pages) of a column
+    chunk's byte range (at most ``most`` pages)."""
     end = start + length
     if start < 4 or length < 0 or end > len(data):
         raise ParquetScanError("a column chunk lies outside the file")
-    total = pages = 0
+    total = dictionary = pages = 0
     pos = start
     while pos < end:
         reader = _Reader(data, pos, end)
@@ -163,15 +165,30 @@ def _pages(data: bytes | memoryview, start: int, length: int, most: int) -> tupl
         if uncompressed < 0 or compressed < 0:
             raise ParquetScanError("a page header states a negative size")
         total += uncompressed
+        if _int(header, 1, -1) == _DICTIONARY_PAGE:
+            dictionary = max(dictionary, uncompressed)
         pages += 1
         if pages > most:
             raise ParquetScanError(f"the file has more than {MAX_PAGES} pages")
         pos = reader.pos + compressed
-    return total, pages
+    return total, dictionary, pages
 
 
-def scan_parquet(data: bytes | memoryview) -> ParquetSize:
-    """Rows, a bound of the decoded size, and dictionary-encoded columns of a Parquet file.
+def _name(path: list[bytes]) -> str:
+    return path[0].decode("utf-8", "replace") if path else ""
+
+
+def scan_parquet(
+    data: bytes | memoryview, *, columns: Collection[str] | None = None
+) -> ParquetSize:
+    """Rows, a bound of the decoded size, and the dictionary-encoded top-level columns of
+    a Parquet file (of only the top-level ``columns`` given, if any: the others are not
+    read).
+
+    Per column chunk the bound is its pages' uncompressed size, plus 8 bytes (and a fixed
+    length's width) per value for what encodings compress away: run lengths, null levels,
+    dictionary indices. A dictionary-encoded chunk nested below the top level is expanded
+    by the reader, so it counts its dictionary page once per value.
 
     >>> import io, pyarrow as pa, pyarrow.parquet as pq
     >>> sink = io.BytesIO()
@@ -188,27 +205,36 @@ def scan_parquet(data: bytes | memoryview) -> ParquetSize:
         raise ParquetScanError("the footer is longer than the file")
     meta = _Reader(data, n - 8 - footer_length, n - 8).struct()
     rows = _int(meta, 3)
+    widths = [max(0, _int(e, 2, 0)) for e in _list(meta, 2, dict)]  # fixed lengths
     total = pages = 0
     dictionary: set[str] = set()
     for group in _list(meta, 4, dict):
-        group_rows = _int(group, 3)
-        chunks = _list(group, 1, dict)
-        if group_rows < 0:
+        if _int(group, 3) < 0:
             raise ParquetScanError("a row group states a negative number of rows")
-        total += group_rows * len(chunks) * _ROW_WIDTH
-        for chunk in chunks:
+        for chunk in _list(group, 1, dict):
             column = chunk.get(3)
             if not isinstance(column, dict):
                 raise ParquetScanError("a column chunk has no metadata (encrypted or external)")
+            path = _list(column, 3, bytes)
+            if columns is not None and _name(path) not in columns:
+                continue
             data_page = _int(column, 9)
             dictionary_page = _int(column, 11, 0)
             start = dictionary_page if 0 < dictionary_page < data_page else data_page
-            size, count = _pages(data, start, _int(column, 7), MAX_PAGES - pages)
-            total += max(size, _int(column, 6))
+            size, dictionary_size, count = _pages(data, start, _int(column, 7), MAX_PAGES - pages)
+            values = _int(column, 5)
+            if values < 0:
+                raise ParquetScanError("a column chunk states a negative number of values")
+            width = 8 + (
+                max(widths) if _int(column, 1, 0) == _FIXED_LEN_BYTE_ARRAY and widths else 0
+            )
+            total += max(size, _int(column, 6)) + values * width
             pages += count
-            path = _list(column, 3, bytes)
-            if len(path) == 1 and _DICTIONARY_ENCODINGS & set(_list(column, 2, int)):
-                dictionary.add(path[0].decode("utf-8", "replace"))
+            encoded = bool(_DICTIONARY_ENCODINGS & set(_list(column, 2, int)))
+            if encoded and len(path) == 1:
+                dictionary.add(_name(path))
+            elif encoded:
+                total += values * dictionary_size
     if rows < 0:
         raise ParquetScanError("the file states a negative number of rows")
     return ParquetSize(rows, total, frozenset(dictionary))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from driftline.exceptions import SerializationError
-from driftline.server._admission import Lease, admitted_body
+from driftline.server._admission import ROW_BYTES, Lease, admitted_body
 from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
 from driftline.server._binary import decoded_estimate, table_from_arrow, table_from_parquet
 from driftline.server._bodies import (
@@ -28,7 +29,7 @@ from driftline.server._errors import ApiError, error_body
 from driftline.server._json import JSONResponse
 from driftline.server._schemas import IngestOut, LabelsOut, ProfileOut, RejectedRowOut, UtcDatetime
 from driftline.server._state import ServerState, state_of
-from driftline.store import IngestResult, LabelResult
+from driftline.store import MAX_TIMESTAMP, MIN_TIMESTAMP, IngestResult, LabelResult
 
 __all__ = ["router"]
 
@@ -102,9 +103,12 @@ _UNSUPPORTED = (
 )
 
 
-async def _table(request: Request, state: ServerState, kind: str) -> tuple[pa.Table, Lease]:
+async def _table(
+    request: Request, state: ServerState, kind: str, columns: Collection[str]
+) -> tuple[pa.Table, Lease]:
     """The body as a validated, size-checked table, and its admission lease (the caller
-    releases it once the table is no longer needed)."""
+    releases it once the table is no longer needed). Of a Parquet body only ``columns``
+    are read."""
     body, lease = await admitted_body(request, state.settings, kind)
     limits = BodyLimits.of(state.settings)
     try:
@@ -115,13 +119,16 @@ async def _table(request: Request, state: ServerState, kind: str) -> tuple[pa.Ta
 
             table = from_json() if len(body) <= _INLINE else await run_in_threadpool(from_json)
         else:
-            await lease.grow(decoded_estimate(body, kind, limits))
-            reader = table_from_arrow if kind in ARROW_TYPES else table_from_parquet
-            if len(body) <= _INLINE:
-                table = reader(body, limits)
-            else:
-                table = await run_in_threadpool(reader, body, limits)
-        lease.shrink(2 * table.nbytes + len(body))
+            decoded, rows = decoded_estimate(body, kind, limits, columns=columns)
+            await lease.grow(max(decoded, len(body)) + ROW_BYTES * rows)
+
+            def from_binary() -> pa.Table:
+                if kind in ARROW_TYPES:
+                    return table_from_arrow(body, limits)
+                return table_from_parquet(body, limits, columns=columns)
+
+            table = from_binary() if len(body) <= _INLINE else await run_in_threadpool(from_binary)
+        lease.shrink(2 * table.nbytes + len(body) + ROW_BYTES * table.num_rows)
     except BaseException:
         lease.release()
         raise
@@ -182,7 +189,8 @@ async def ingest_predictions(
     names = (ctx.project_name, model, version)
     fmt = _format(kind)
     try:
-        table, lease = await _table(request, state, kind)
+        columns = (await run_in_threadpool(state.store.schema, vctx.version_id)).columns
+        table, lease = await _table(request, state, kind, columns)
         async with lease:
             result = await state.ingestor.submit(
                 vctx.version_id, table, all_or_nothing=all_or_nothing
@@ -280,7 +288,7 @@ async def ingest_labels(
             del body
             result = await run_in_threadpool(_store_labels, state, vctx.version_id, ids, labels)
     else:
-        table, lease = await _table(request, state, kind)
+        table, lease = await _table(request, state, kind, ("prediction_id", "label"))
         async with lease:
             id_column, label_column = _labels_from_table(table)
             result = await run_in_threadpool(
@@ -351,6 +359,13 @@ async def ingest_profile_route(
     vctx = await resolve_version(request, ctx, model, version)
     if (start is None) == (window_key is None):
         raise ApiError(400, "Give exactly one of the query parameters 'start' and 'window_key'.")
+    if start is not None and not MIN_TIMESTAMP <= start < MAX_TIMESTAMP:
+        raise ApiError(
+            422,
+            f"'start' must lie between {MIN_TIMESTAMP.date()} and {MAX_TIMESTAMP.date()} (UTC), "
+            f"the range of prediction timestamps; got {start.isoformat()}.",
+            code="invalid_request",
+        )
     kind = media_type(request.headers.get("content-type"))
     if kind not in PROFILE_TYPES:
         raise ApiError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from driftline.exceptions import ParameterError, SchemaMismatchError, SerializationError
-from driftline.server._admission import admitted_body
+from driftline.server._admission import ROW_BYTES, admitted_body
 from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
 from driftline.server._binary import decoded_estimate, table_from_arrow, table_from_parquet
 from driftline.server._bodies import (
@@ -349,8 +350,15 @@ async def put_reference(
         if kind in PROFILE_TYPES:
             return await run_in_threadpool(_reference_from_profile, state, vctx, body)
         limits = BodyLimits.of(state.settings)
-        await lease.grow(decoded_estimate(body, kind, limits))
-        reader = table_from_arrow if kind in ARROW_TYPES else table_from_parquet
-        table = await run_in_threadpool(reader, body, limits)
+        schema = await run_in_threadpool(state.store.schema, vctx.version_id)
+        columns = [*schema.columns, *([target] if target is not None else [])]
+        decoded, rows = decoded_estimate(body, kind, limits, columns=columns)
+        await lease.grow(max(decoded, len(body)) + ROW_BYTES * rows)
+        if kind in ARROW_TYPES:
+            table = await run_in_threadpool(table_from_arrow, body, limits)
+        else:
+            table = await run_in_threadpool(
+                functools.partial(table_from_parquet, body, limits, columns=columns)
+            )
         del body
         return await run_in_threadpool(_reference_from_table, state, vctx, table, target)

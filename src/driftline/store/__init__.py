@@ -49,12 +49,15 @@ from driftline.store._results import (  # noqa: E402
     TokenInfo,
 )
 from driftline.store._schema import RESERVED_COLUMNS, VersionSchema  # noqa: E402
+from driftline.store._timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP  # noqa: E402
 from driftline.store._tokens import TokenRepository, role_allows  # noqa: E402
 from driftline.store._uuid7 import uuid7, uuid7_strings  # noqa: E402
 from driftline.store._validate import ValidatedBatch, validate_batch  # noqa: E402
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "MAX_TIMESTAMP",
+    "MIN_TIMESTAMP",
     "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",

@@ -140,6 +140,10 @@ class PredictionStore:
         with self.engine.connect() as conn:
             return self._version(conn, version_id)
 
+    def schema(self, version_id: str) -> VersionSchema:
+        """The version's schema (cached: schemas never change)."""
+        return self._version_info(version_id)[0]
+
     def prepare_batch(
         self, version_id: str, table: pa.Table, *, all_or_nothing: bool = False
     ) -> PreparedBatch:

@@ -82,6 +82,10 @@ def _values(labels: Any) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(labels, pa.Array | pa.ChunkedArray):
         array = labels
     else:
+        if not isinstance(labels, np.ndarray):
+            kinds_seen = {type(v) for v in labels} - {type(None)}
+            if bool in kinds_seen and len(kinds_seen) > 1:  # Arrow would cast True to 1.0
+                return _python_values(list(labels))
         try:
             array = pa.array(labels)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):

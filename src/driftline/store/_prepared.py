@@ -100,31 +100,36 @@ class PreparedBatch:
         """The result of this batch from the results of its :meth:`split` ``parts`` (stored in
         order): ids in the batch's row order, exactly as if it had been stored at once.
 
-        A part stores its valid rows in row order; a row is a duplicate when its id was
-        stored before (by an earlier part too) or repeated earlier, so walking each part's
-        rows against its accepted ids tells which row each id belongs to.
+        Within a part every given id is unique (repeats were set aside by :meth:`split`),
+        so a part's row was stored exactly when its id is generated or among the part's
+        accepted ids; those come back in row order, so rows and ids pair up in order.
         """
-        given = self.table["prediction_id"].to_pylist()
-        accepted: list[tuple[int, str]] = []
-        duplicates: list[tuple[int, str]] = [(r, given[r]) for r in self._repeats().tolist()]
+        ids = self.table["prediction_id"]
+        repeats = self._repeats()
+        stored_rows: list[np.ndarray] = []
+        stored_ids: list[pa.Array] = []
+        duplicate_rows: list[np.ndarray] = [repeats]
         batch_ids: list[str] = []
         for part, result in zip(parts, results, strict=True):
-            ids = result.prediction_ids
-            at = 0
-            for row in np.flatnonzero(part.valid).tolist():
-                mine = given[row]
-                if at < len(ids) and (mine is None or ids[at] == mine):
-                    accepted.append((row, ids[at]))
-                    at += 1
-                else:
-                    duplicates.append((row, mine))
+            rows = np.setdiff1d(np.flatnonzero(part.valid), repeats, assume_unique=True)
+            given = ids.take(pa.array(rows))
+            accepted = pa.array(result.prediction_ids, pa.string())
+            kept = pc.or_(pc.is_null(given), pc.is_in(given, value_set=accepted))
+            kept_np = np.asarray(kept.to_numpy(zero_copy_only=False), dtype=bool)
+            if int(kept_np.sum()) != len(accepted):  # an invariant of store_prepared
+                raise RuntimeError("a stored part's ids do not match its rows")
+            stored_rows.append(rows[kept_np])
+            stored_ids.append(accepted)
+            duplicate_rows.append(rows[~kept_np])
             batch_ids.extend(result.batch_ids)
-        accepted.sort()
-        duplicates.sort()
+        rows_all = np.concatenate(stored_rows) if stored_rows else np.zeros(0, dtype=np.int64)
+        ids_all = pa.concat_arrays(stored_ids) if stored_ids else pa.array([], pa.string())
+        accepted_ids = ids_all.take(pa.array(np.argsort(rows_all, kind="stable")))
+        duplicates = np.sort(np.concatenate(duplicate_rows))
         return IngestResult(
-            len(accepted),
-            tuple(i for _, i in accepted),
-            tuple(i for _, i in duplicates),
+            len(accepted_ids),
+            tuple(accepted_ids.to_pylist()),
+            tuple(ids.take(pa.array(duplicates)).to_pylist()),
             self.rejected,
             tuple(batch_ids),
             True,

@@ -86,6 +86,17 @@ class VersionSchema:
             )
         object.__setattr__(self, "features", MappingProxyType(dict(self.features)))
 
+    @property
+    def columns(self) -> list[str]:
+        """Every column a batch may carry for this schema: features, then id, timestamp,
+        score and prediction (those that are named).
+
+        >>> VersionSchema({"x": "numeric"}, prediction_column=None).columns
+        ['x', 'prediction_id', 'timestamp', 'score']
+        """
+        special = (self.id_column, self.timestamp_column, self.score_column, self.prediction_column)
+        return [*self.features, *(c for c in special if c is not None)]
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (stored in ``model_versions.schema``)."""
         return {
