@@ -319,8 +319,9 @@ class PredictionStore:
                     )
             except IntegrityError:
                 known = existing_ids(conn, version_id, id_values[first].tolist())
-                if known:
-                    keep &= ~np.isin(id_values, np.array(sorted(known), dtype=object))
+                if known:  # a hash lookup (np.isin on objects compares every pair)
+                    stored = pc.is_in(table["prediction_id"], value_set=pa.array(list(known)))
+                    keep &= ~np.asarray(stored.to_numpy(zero_copy_only=False), dtype=bool)
         if written is None:
             written = self._write(conn, version_id, table, keep, owner, len(parts), kind, size)
         batch_ids, batch_ids_of, created = written
