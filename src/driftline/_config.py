@@ -56,6 +56,37 @@ class Settings(BaseModel):
     max_rows_per_request: int = Field(
         default=1_000_000, ge=1, description="Most rows one ingestion request may carry (413)."
     )
+    max_json_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="Largest JSON body accepted (413 above): parsing JSON costs up to about 24 "
+        "times its size; send Arrow or Parquet for larger batches.",
+    )
+    max_decoded_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Largest decoded (decompressed, dictionary-expanded) size of an Arrow or "
+        "Parquet body, checked before it is materialized (413 above).",
+    )
+    max_string_bytes: int = Field(
+        default=64 * 1024, ge=1, description="Longest string value in a request body (413)."
+    )
+    max_inflight_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024,
+        description="Admission budget: the memory that the request bodies in flight may cost "
+        "(JSON 24x its size, Arrow/Parquet their decoded size, plus 1 KiB per row); "
+        "beyond it requests wait up to 5 s, then get 503.",
+    )
+    max_windows_per_request: int = Field(
+        default=1000, ge=1, description="Most windows one ingestion request may reach (422)."
+    )
+    min_window_seconds: int = Field(
+        default=60, ge=1, description="Shortest time window a version may register (422)."
+    )
+    min_window_rows: int = Field(
+        default=100, ge=1, description="Smallest row window a version may register (422)."
+    )
     rate_limit_per_second: float = Field(
         default=50.0,
         ge=0,

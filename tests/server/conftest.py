@@ -177,3 +177,112 @@ def parquet_bytes(table: pa.Table) -> bytes:
 
 ARROW = {"content-type": "application/vnd.apache.arrow.stream"}
 PARQUET = {"content-type": "application/vnd.apache.parquet"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerProcess:
+    """``driftline server`` (uvicorn, the ``create_app`` factory) as a child process on a
+    fresh database with projects ``a`` and ``b`` and an admin token in each; the monitor
+    is off unless asked for. ``env`` adds ``DRIFTLINE_*`` settings."""
+
+    def __init__(self, url: str, *, env: dict[str, str] | None = None, monitor: bool = False):
+        import os
+        import subprocess
+        import sys
+        import tempfile
+
+        from driftline.store import migrate
+
+        engine = create_engine_from_url(url)
+        migrate(engine)
+        self.tokens: dict[str, str] = {}
+        self.projects: dict[str, str] = {}
+        with session_factory(engine).begin() as session:
+            catalog = Catalog(session)
+            repo = TokenRepository(session)
+            for key in ("a", "b"):
+                name = f"{key}-{secrets.token_hex(4)}"
+                project = catalog.create_project(name)
+                self.projects[key] = name
+                self.tokens[key] = repo.create(project.id, name=key, role="admin").secret
+        engine.dispose()
+        self.url = url
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (open while the server runs)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "driftline", "server", "--port", str(self.port)],
+            env={
+                **os.environ,
+                "DRIFTLINE_DATABASE_URL": url,
+                "DRIFTLINE_SERVER_MONITOR": "true" if monitor else "false",
+                "DRIFTLINE_RATE_LIMIT_PER_SECOND": "0",
+                "DRIFTLINE_LOG_LEVEL": "warning",
+                **(env or {}),
+            },
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait()
+
+    def _wait(self) -> None:
+        import time
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{self.base}/api/v1/health", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"the server did not start:\n{self.output()}")
+            time.sleep(0.2)
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")[-5000:]
+
+    def client(self, key: str = "a", **kwargs: Any) -> httpx.Client:
+        """A keep-alive client for project ``key`` (base URL ``/api/v1/projects/<name>``)."""
+        return httpx.Client(
+            base_url=f"{self.base}/api/v1/projects/{self.projects[key]}",
+            headers={"Authorization": f"Bearer {self.tokens[key]}"},
+            timeout=kwargs.pop("timeout", 60),
+            **kwargs,
+        )
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self) -> int | None:
+        import signal
+        import subprocess
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+def register(client: httpx.Client, model: str = "m", version: str = "1", **body: Any) -> str:
+    """Create the model (if needed) and a version with :data:`SCHEMA`; its URL path."""
+    client.post("/models", json={"name": model})
+    payload = {"version": version, "schema": SCHEMA, **body}
+    r = client.post(f"/models/{model}/versions", json=payload)
+    assert r.status_code in (201, 409), r.text
+    return f"/models/{model}/versions/{version}"

@@ -205,13 +205,14 @@ def test_metrics_count_ingestion_and_read_gauges_from_the_database(sqlite_world:
 @pytest.mark.parametrize("limit", [1])
 def test_windows_limit_keeps_the_newest(sqlite_world: World, limit: int) -> None:
     world = sqlite_world
-    url = world.add_version("a", "many", "1", window={"kind": "rows", "size": 2})
-    table = pa.table({"x": [1.0] * 5, "city": ["a"] * 5, "flag": [True] * 5, "score": [0.5] * 5})
+    url = world.add_version("a", "many", "1", window={"kind": "rows", "size": 100})
+    n = 250
+    table = pa.table({"x": [1.0] * n, "city": ["a"] * n, "flag": [True] * n, "score": [0.5] * n})
     world.api.post(
         f"{url}/predictions", content=arrow_bytes(table), headers={**world.auth(), **ARROW}
     )
     windows = world.api.get(f"{url}/windows", headers=world.auth()).json()
-    assert [(w["window_key"], w["rows"]) for w in windows] == [(0, 2), (1, 2), (2, 1)]
+    assert [(w["window_key"], w["rows"]) for w in windows] == [(0, 100), (1, 100), (2, 50)]
     newest = world.api.get(f"{url}/windows?limit={limit}", headers=world.auth()).json()
     assert [w["window_key"] for w in newest] == [2]
     since = (datetime.now(UTC) - timedelta(days=1)).isoformat()

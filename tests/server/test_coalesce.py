@@ -168,9 +168,11 @@ def test_failed_group_is_retried_one_by_one(engine: Engine, version_id: str) -> 
 
 
 @pytest.mark.postgres
-def test_database_error_of_one_request_fails_alone_on_postgres(
+def test_a_nul_id_rejects_its_row_not_the_batch_on_postgres(
     new_database_url: Callable[[str], str],
 ) -> None:
+    # Issue 11 item 13: PostgreSQL text cannot hold NUL, and a NUL id used to fail the
+    # whole transaction (the request lost every row). It is now a per-row rejection.
     eng = create_engine_from_url(new_database_url("postgres"))
     migrate(eng)
     try:
@@ -179,12 +181,15 @@ def test_database_error_of_one_request_fails_alone_on_postgres(
             model = catalog.create_model(catalog.create_project("nul").id, "m")
             version = catalog.create_version(model.id, "1", SCHEMA).id
         jobs = [(_table([f"n{i}"], seed=i), False) for i in range(5)]
-        jobs.insert(2, (_table(["bad\x00id"], seed=11), False))  # PostgreSQL text has no NUL
+        jobs.insert(2, (_table(["bad\x00id", "good"], seed=11), False))
         ingestor = CoalescingIngestor(PredictionStore(eng), max_wait_ms=50)
         results = asyncio.run(_gather(ingestor, version, jobs))
-        assert not isinstance(results[2], IngestResult)
-        assert [r.accepted for i, r in enumerate(results) if i != 2] == [1] * 5
-        assert sorted(_stored(eng, version)) == [f"n{i}" for i in range(5)]
+        assert all(isinstance(r, IngestResult) for r in results), results
+        assert [r.accepted for r in results] == [1, 1, 1, 1, 1, 1]
+        assert [(x.row, x.reasons) for x in results[2].rejected] == [
+            (0, ("prediction_id: contains a NUL byte",))
+        ]
+        assert sorted(_stored(eng, version)) == ["good"] + [f"n{i}" for i in range(5)]
     finally:
         eng.dispose()
 

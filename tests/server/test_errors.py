@@ -117,7 +117,7 @@ def test_conflicts_are_409(sqlite_world: World) -> None:
     assert api.post(f"{base}/models/dup/versions", json=body, headers=auth).status_code == 201
     _error(api.post(f"{base}/models/dup/versions", json=body, headers=auth), 409)
     bad = {"version": "2", "schema": {"features": {"x": "numeric"}, "score_column": "x"}}
-    err = _error(api.post(f"{base}/models/dup/versions", json=bad, headers=auth), 400)
+    err = _error(api.post(f"{base}/models/dup/versions", json=bad, headers=auth), 422)
     assert "distinct" in str(err["message"])
 
 

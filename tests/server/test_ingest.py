@@ -146,7 +146,7 @@ def test_labels_before_and_after_predictions(world: World, version: str) -> None
         },
         headers=world.auth(),
     )
-    assert early.json() == {"joined": 0, "pending": 2}
+    assert early.json() == {"joined": 0, "pending": 2, "rejected": []}
     world.api.post(
         f"{version}/predictions", content=arrow_bytes(table), headers={**world.auth(), **ARROW}
     )
@@ -155,11 +155,11 @@ def test_labels_before_and_after_predictions(world: World, version: str) -> None
     r = world.api.post(
         f"{version}/labels", content=arrow_bytes(late), headers={**world.auth(), **ARROW}
     )
-    assert r.json() == {"joined": 2, "pending": 0}
+    assert r.json() == {"joined": 2, "pending": 0, "rejected": []}
     r = world.api.post(
         f"{version}/labels", json={"prediction_ids": ids[:1], "labels": [0]}, headers=world.auth()
     )
-    assert r.json() == {"joined": 1, "pending": 0}
+    assert r.json() == {"joined": 1, "pending": 0, "rejected": []}
     engine = world.app.state.driftline.engine
     with engine.connect() as conn:
         labels = dict(
@@ -176,17 +176,34 @@ def test_labels_before_and_after_predictions(world: World, version: str) -> None
     ("body", "needle"),
     [
         ({"prediction_ids": ["a"], "labels": [1, 2]}, "1 prediction ids but 2 labels"),
-        ({"prediction_ids": ["a"], "labels": ["x"]}, "must be numbers"),
-        ({"prediction_ids": ["a"], "labels": [None]}, "finite"),
-        ({"prediction_ids": [""], "labels": [1]}, "1 to 128"),
         ({"records": [{"prediction_id": "a"}]}, "lacks the key 'label'"),
         ({"labels": [1]}, "must be"),
+        ({"prediction_ids": [], "labels": []}, "at least one"),
     ],
 )
-def test_bad_labels_are_400(world: World, version: str, body: object, needle: str) -> None:
+def test_unreadable_label_bodies_are_400(
+    world: World, version: str, body: object, needle: str
+) -> None:
     r = world.api.post(f"{version}/labels", json=body, headers=world.auth())
     assert r.status_code == 400, r.text
     assert needle in r.json()["error"]["message"]
+
+
+def test_bad_labels_are_rejected_row_by_row(world: World, version: str) -> None:
+    ids = ["ok-1", "ok-0", "bad-x", "bad-null", "", "bad-2"]
+    labels: list[object] = [1, 0, "x", None, 1, 2]
+    r = world.api.post(
+        f"{version}/labels", json={"prediction_ids": ids, "labels": labels}, headers=world.auth()
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["pending"] == 2
+    assert [(x["row"], x["prediction_id"], x["reasons"]) for x in body["rejected"]] == [
+        (2, "bad-x", ["label: not a number"]),
+        (3, "bad-null", ["label: missing"]),
+        (4, "", ["prediction_id: empty"]),
+        (5, "bad-2", ["label: not 0 or 1 (a binary model)"]),
+    ]
 
 
 def test_windows_and_timeseries(world: World) -> None:

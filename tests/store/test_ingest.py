@@ -206,10 +206,13 @@ def test_label_input_is_validated(engine: Engine, version_id: str) -> None:
     store = PredictionStore(engine)
     with pytest.raises(ParameterError, match="equal length"):
         store.ingest_labels(version_id, ["a", "b"], [1.0])
-    with pytest.raises(ParameterError, match="must hold numbers"):
-        store.ingest_labels(version_id, ["a"], ["yes"])
-    with pytest.raises(ParameterError, match="finite"):
-        store.ingest_labels(version_id, ["a"], [float("nan")])
+    # A bad label rejects its row, with the reason; the good rows are kept.
+    result = store.ingest_labels(version_id, ["a", "b", "c"], ["yes", float("nan"), 1])
+    assert result.pending == 1
+    assert [(r.row, r.prediction_id, r.reasons) for r in result.rejected] == [
+        (0, "a", ("label: not a number",)),
+        (1, "b", ("label: not finite",)),
+    ]
 
 
 def test_failure_mid_ingest_leaves_nothing_behind(

@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -18,9 +19,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from driftline._config import Settings, load_settings
 from driftline._version import __version__
+from driftline.server._admission import ByteBudget
 from driftline.server._auth import RateLimiter, TokenCache
 from driftline.server._docs import install_docs
-from driftline.server._errors import ApiError, error_body, install_error_handlers
+from driftline.server._errors import ApiError, CatchAll, error_body, install_error_handlers
 from driftline.server._ingestor import DirectIngestor
 from driftline.server._json import JSONResponse, dumps
 from driftline.server._metrics import ServerMetrics, install_metrics_route
@@ -89,16 +91,45 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+class RefuseNul:
+    """400 for a NUL byte in the path or the query string (raw or as ``%00``), before any
+    route sees it: no name, id or parameter may hold one (PostgreSQL cannot store it)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path = scope.get("path", "")
+            query = scope.get("query_string", b"")
+            if "\x00" in path or (query and b"\x00" in unquote_to_bytes(query)):
+                response = Response(
+                    dumps(
+                        error_body(
+                            "nul_byte",
+                            "The request path or query string holds a NUL byte (%00); names, "
+                            "ids and parameters must be printable text.",
+                        )
+                    ),
+                    status_code=400,
+                    media_type="application/json",
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _make_ingestor(settings: Settings, store: PredictionStore) -> Ingestor:
+    limit = settings.max_windows_per_request
     if settings.ingest_coalesce:
         try:  # written in parallel; a module path, so that mypy does not need it to exist
             module = importlib.import_module("driftline.server._coalesce")
         except ImportError:
             logger.info("ingest: no coalescing ingestor available; one transaction per request")
         else:
-            ingestor: Ingestor = module.CoalescingIngestor(store)
+            ingestor: Ingestor = module.CoalescingIngestor(store, max_windows_per_request=limit)
             return ingestor
-    return DirectIngestor(store)
+    return DirectIngestor(store, max_windows_per_request=limit)
 
 
 class Measure:
@@ -208,6 +239,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.driftline = state
+    app.state.admission = ByteBudget(values.max_inflight_bytes)
     install_error_handlers(app)
 
     from driftline.server import (
@@ -231,8 +263,10 @@ def create_app(
         app.router.routes.extend(module.router.routes)
 
     install_metrics_route(app, state)  # only with a metrics_token (driftline.server._metrics)
+    app.add_middleware(CatchAll)  # innermost: a 500 is answered (and measured), not raised
     app.add_middleware(Measure, metrics=state.metrics)
     app.add_middleware(BodyLimit, limit=values.max_body_bytes)
+    app.add_middleware(RefuseNul)
     for route in app.routes:
         if isinstance(route, APIRoute):
             route.operation_id = route.name

@@ -1,30 +1,46 @@
-"""Request bodies → ``pyarrow.Table``, columnar: JSON (orjson), Arrow IPC stream, Parquet.
+"""Request bodies → ``pyarrow.Table``, columnar: JSON (orjson); the limits every body obeys.
 
 JSON ``{"records": [...]}`` is turned into one Python list per column (no object per
 row); a column whose values Arrow cannot type as one kind (``[1.5, "abc"]``) is kept as
 strings, so that the schema validation rejects only the bad rows, with their reasons.
+Arrow IPC and Parquet bodies are read by :mod:`driftline.server._binary`.
+
+Every table, whatever its format, then passes :func:`check_table`: no more rows than
+``max_rows_per_request``, no duplicate column names, no string longer than
+``max_string_bytes``, and a decoded size (dictionaries expanded, as validation will
+expand them) within ``max_decoded_bytes``.
 """
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Final
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 
+from driftline._config import Settings
 from driftline.server._errors import ApiError
 
 __all__ = [
     "ARROW_TYPES",
     "JSON_TYPES",
+    "MAX_COLUMNS",
+    "MAX_JSON_DEPTH",
     "PARQUET_TYPES",
     "PROFILE_TYPES",
+    "BodyLimits",
+    "check_names",
+    "check_rows",
+    "check_table",
+    "is_text",
     "media_type",
     "parse_json",
     "read_body",
-    "table_from_arrow",
     "table_from_json",
-    "table_from_parquet",
+    "too_large",
 ]
 
 JSON_TYPES: Final = ("application/json",)
@@ -36,6 +52,28 @@ ARROW_TYPES: Final = (
 PARQUET_TYPES: Final = ("application/vnd.apache.parquet", "application/x-parquet")
 PROFILE_TYPES: Final = ("application/vnd.driftline.profile", "application/octet-stream")
 MAX_COLUMNS: Final = 10_000
+MAX_JSON_DEPTH: Final = 32  # for a value inside a record or column (a scalar is expected)
+
+
+@dataclass(frozen=True)
+class BodyLimits:
+    """The limits of one request body (from the server settings)."""
+
+    max_rows: int
+    max_decoded_bytes: int
+    max_string_bytes: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> BodyLimits:
+        """The limits configured in ``settings``."""
+        return cls(
+            settings.max_rows_per_request, settings.max_decoded_bytes, settings.max_string_bytes
+        )
+
+
+def too_large(message: str, **details: Any) -> ApiError:
+    """A 413 answer saying which limit was passed."""
+    return ApiError(413, message, details=details or None)
 
 
 def media_type(content_type: str | None) -> str:
@@ -52,20 +90,19 @@ async def read_body(request: Any, limit: int) -> bytes:
         except ValueError:
             raise ApiError(400, f"Content-Length is not a number: {declared!r}.") from None
         if size > limit:
-            raise ApiError(
-                413,
+            raise too_large(
                 f"The body is {size} bytes; the limit is {limit} bytes. Send smaller batches.",
-                details={"limit_bytes": limit, "content_length": size},
+                limit_bytes=limit,
+                content_length=size,
             )
     chunks: list[bytes] = []
     total = 0
     async for chunk in request.stream():
         total += len(chunk)
         if total > limit:
-            raise ApiError(
-                413,
+            raise too_large(
                 f"The body exceeds the limit of {limit} bytes. Send smaller batches.",
-                details={"limit_bytes": limit},
+                limit_bytes=limit,
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -81,6 +118,121 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, f"The body is not valid JSON: {exc}.", code="invalid_json") from None
 
 
+def check_rows(n_rows: int, n_columns: int, max_rows: int) -> None:
+    """413 above ``max_rows`` rows; 400 above :data:`MAX_COLUMNS` columns."""
+    if n_rows > max_rows:
+        raise too_large(
+            f"The batch has {n_rows} rows; the limit is {max_rows} per request. Send smaller "
+            "batches.",
+            limit_rows=max_rows,
+            rows=n_rows,
+        )
+    if n_columns > MAX_COLUMNS:
+        raise ApiError(400, f"The batch has {n_columns} columns; the limit is {MAX_COLUMNS}.")
+
+
+def check_names(names: list[str]) -> None:
+    """400 when two columns share a name (which one would be meant is ambiguous)."""
+    if len(set(names)) != len(names):
+        repeated = sorted(n for n, k in Counter(names).items() if k > 1)
+        raise ApiError(
+            400,
+            f"The body has duplicate column names {repeated}; every column needs its own name.",
+            code="duplicate_columns",
+            details={"columns": repeated},
+        )
+
+
+def _string_column(name: str, values: pa.Array, limit: int) -> int:
+    """The bytes of a string/binary array; 413 if a value is longer than ``limit``."""
+    longest = pc.max(pc.binary_length(values)).as_py() or 0
+    if longest > limit:
+        raise too_large(
+            f"Column {name!r} holds a value of {longest} bytes; the limit is {limit} bytes per "
+            "value (max_string_bytes).",
+            column=name,
+            limit_bytes=limit,
+            value_bytes=longest,
+        )
+    return int(values.nbytes)
+
+
+def _decoded_bytes(name: str, column: pa.ChunkedArray, limits: BodyLimits) -> int:
+    """What the column costs once dictionaries are expanded (validation expands them)."""
+    dtype = column.type
+    total = 0
+    for chunk in column.chunks:
+        if pa.types.is_dictionary(dtype):
+            dictionary, indices = chunk.dictionary, chunk.indices
+            if is_text(dictionary.type):
+                _string_column(name, dictionary, limits.max_string_bytes)
+                lengths = pc.binary_length(dictionary).cast(pa.int64())
+                total += int(pc.sum(pc.take(lengths, indices)).as_py() or 0)
+                total += 8 * len(chunk)  # offsets and validity, roughly
+            else:
+                total += int(indices.nbytes) + len(chunk) * 8
+        elif is_text(dtype):
+            total += _string_column(name, chunk, limits.max_string_bytes)
+        else:
+            total += int(chunk.nbytes)
+    return total
+
+
+def is_text(dtype: pa.DataType) -> bool:
+    """Whether ``dtype`` is a string or binary type (offsets and bytes)."""
+    return bool(
+        pa.types.is_string(dtype)
+        or pa.types.is_large_string(dtype)
+        or pa.types.is_binary(dtype)
+        or pa.types.is_large_binary(dtype)
+    )
+
+
+def check_table(table: pa.Table, limits: BodyLimits) -> pa.Table:
+    """Refuse a table over the limits (413) or with duplicate column names (400).
+
+    Only for tables already validated (``Table.validate(full=True)``) or built here.
+    """
+    check_rows(table.num_rows, table.num_columns, limits.max_rows)
+    check_names(table.column_names)
+    total = 0
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        total += _decoded_bytes(name, column, limits)
+        if total > limits.max_decoded_bytes:
+            raise too_large(
+                f"The body decodes to more than {limits.max_decoded_bytes} bytes "
+                "(max_decoded_bytes; dictionary-encoded strings count expanded). Send smaller "
+                "batches.",
+                limit_decoded_bytes=limits.max_decoded_bytes,
+            )
+    return table
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How deeply ``value`` nests (1 for a flat list or object), counting up to ``limit``."""
+    deepest, level = 0, [value]
+    while level and deepest <= limit:
+        deepest += 1
+        level = [
+            item
+            for v in level
+            for item in (v.values() if isinstance(v, dict) else v)
+            if isinstance(item, list | dict)
+        ]
+    return deepest
+
+
+def _as_text(name: str, value: Any) -> str:
+    if isinstance(value, list | dict) and _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+        raise ApiError(
+            400,
+            f"Column {name!r} holds a value nested deeper than {MAX_JSON_DEPTH} levels; "
+            "values must be scalars (numbers, strings, booleans or null).",
+            code="invalid_json",
+        )
+    return orjson.dumps(value).decode()
+
+
 def _column(name: str, values: list[Any]) -> pa.Array:
     try:
         array = pa.array(values)
@@ -92,27 +244,16 @@ def _column(name: str, values: list[Any]) -> pa.Array:
     if all(isinstance(v, bool | int) for v in present):  # booleans mixed with 0/1
         try:
             return pa.array([None if v is None else int(v) for v in values], pa.int64())
-        except OverflowError:
+        except (OverflowError, pa.ArrowInvalid):  # an integer beyond int64: kept as text
             pass
     # Mixed kinds: keep every value as text, so validation rejects the bad rows one by one.
     as_text = [
-        None if v is None else v if isinstance(v, str) else orjson.dumps(v).decode() for v in values
+        None if v is None else v if isinstance(v, str) else _as_text(name, v) for v in values
     ]
     return pa.array(as_text, pa.string())
 
 
-def _check_size(n_rows: int, n_columns: int, max_rows: int) -> None:
-    if n_rows > max_rows:
-        raise ApiError(
-            413,
-            f"The batch has {n_rows} rows; the limit is {max_rows} per request.",
-            details={"limit_rows": max_rows, "rows": n_rows},
-        )
-    if n_columns > MAX_COLUMNS:
-        raise ApiError(400, f"The batch has {n_columns} columns; the limit is {MAX_COLUMNS}.")
-
-
-def table_from_json(data: Any, max_rows: int) -> pa.Table:
+def table_from_json(data: Any, limits: BodyLimits) -> pa.Table:
     """``{"records": [{col: value}, ...]}`` or ``{"columns": {col: [values]}}`` as a table."""
     if not isinstance(data, dict) or len(data.keys() & {"records", "columns"}) != 1:
         raise ApiError(
@@ -136,10 +277,11 @@ def table_from_json(data: Any, max_rows: int) -> pa.Table:
             names.update(dict.fromkeys(record))
             if len(names) > MAX_COLUMNS:
                 break
-        _check_size(len(records), len(names), max_rows)
+        check_rows(len(records), len(names), limits.max_rows)
         if not records:
             raise ApiError(400, '"records" is empty; send at least one row.')
-        return pa.table({name: _column(name, [r.get(name) for r in records]) for name in names})
+        table = pa.table({name: _column(name, [r.get(name) for r in records]) for name in names})
+        return check_table(table, limits)
     columns = data["columns"]
     if not isinstance(columns, dict) or not columns:
         raise ApiError(400, '"columns" must be a non-empty object of column name to list.')
@@ -153,44 +295,8 @@ def table_from_json(data: Any, max_rows: int) -> pa.Table:
             400, "Every column must have the same length; got lengths " + str(lengths) + "."
         )
     n_rows = next(iter(lengths.values()))
-    _check_size(n_rows, len(columns), max_rows)
+    check_rows(n_rows, len(columns), limits.max_rows)
     if n_rows == 0:
         raise ApiError(400, '"columns" holds no rows; send at least one row.')
-    return pa.table({name: _column(name, values) for name, values in columns.items()})
-
-
-def table_from_arrow(body: bytes, max_rows: int) -> pa.Table:
-    """An Arrow IPC stream body as a table (400 if it is not one)."""
-    if not body:
-        raise ApiError(400, "The request body is empty; expected an Arrow IPC stream.")
-    try:
-        with pa.ipc.open_stream(pa.py_buffer(body)) as reader:
-            table = reader.read_all()
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise ApiError(
-            400,
-            f"The body is not a readable Arrow IPC stream: {exc}. Write it with "
-            "pyarrow.ipc.new_stream (the stream format, not the file format).",
-            code="invalid_arrow",
-        ) from None
-    _check_size(table.num_rows, table.num_columns, max_rows)
-    return table
-
-
-def table_from_parquet(body: bytes, max_rows: int) -> pa.Table:
-    """A Parquet file body as a table (400 if it is not one)."""
-    import pyarrow.parquet as pq
-
-    if not body:
-        raise ApiError(400, "The request body is empty; expected a Parquet file.")
-    try:
-        meta = pq.read_metadata(pa.BufferReader(body))
-        _check_size(meta.num_rows, meta.num_columns, max_rows)
-        table = pq.read_table(pa.BufferReader(body))
-    except ApiError:
-        raise
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        raise ApiError(
-            400, f"The body is not a readable Parquet file: {exc}.", code="invalid_parquet"
-        ) from None
-    return table
+    table = pa.table({name: _column(name, values) for name, values in columns.items()})
+    return check_table(table, limits)

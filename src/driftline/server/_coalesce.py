@@ -29,6 +29,17 @@ Semantics (tested in ``tests/server/test_coalesce.py``):
   beyond it ``submit`` raises :class:`IngestBusyError` (HTTP 503 with ``Retry-After``)
   instead of letting memory grow. A single request larger than the bound is admitted
   when nothing else is queued, so that it can still be stored.
+- Bounded transactions, fairly shared: a transaction holds at most ``max_rows`` rows and
+  ``max_windows`` windows. A request beyond either is stored in parts
+  (:meth:`~driftline.store.PreparedBatch.split`), each its own transaction, and answered
+  once all are committed, with the result it would have had in one transaction; if a
+  part fails, the parts not yet written are dropped and the caller gets the error (the
+  parts already committed stay: a retry reports their ids as duplicates). An
+  ``all_or_nothing`` request is never split. The writer alternates between model
+  versions (the oldest request of a version other than the last one written goes
+  first), so one tenant's large or many requests delay another's by at most one bounded
+  transaction. A request reaching more than ``max_windows_per_request`` windows is
+  refused (422, :class:`TooManyWindowsError`) before anything is queued.
 """
 
 from __future__ import annotations
@@ -46,7 +57,7 @@ import pyarrow as pa
 from driftline.server._errors import ApiError
 from driftline.store import IngestResult, PredictionStore, PreparedBatch
 
-__all__ = ["CoalescingIngestor", "IngestBusyError"]
+__all__ = ["CoalescingIngestor", "IngestBusyError", "TooManyWindowsError", "check_windows"]
 
 logger = logging.getLogger("driftline.server.ingest")
 _RETRY_AFTER: Final = "1"
@@ -65,22 +76,52 @@ class IngestBusyError(ApiError):
         )
 
 
+class TooManyWindowsError(ApiError):
+    """A request reaches more windows than ``max_windows_per_request`` (HTTP 422)."""
+
+    def __init__(self, windows: int, limit: int, kind: str) -> None:
+        unit = "time windows" if kind == "time" else "row windows (at most)"
+        super().__init__(
+            422,
+            f"The batch reaches {windows:,} {unit}; the limit is {limit:,} per request "
+            "(max_windows_per_request). Send the rows of fewer windows per request, e.g. "
+            "one request per day of data; nothing of this request was stored.",
+            code="too_many_windows",
+            details={"windows": windows, "limit_windows": limit},
+        )
+
+
+def check_windows(prepared: PreparedBatch, limit: int) -> None:
+    """Refuse (:class:`TooManyWindowsError`) a batch that reaches more than ``limit`` windows."""
+    if not prepared.refused and prepared.windows > limit:
+        raise TooManyWindowsError(prepared.windows, limit, prepared.window_kind)
+
+
+@dataclass(eq=False)
+class _Parent:
+    """A request stored in parts: failed once any part failed (later parts are dropped)."""
+
+    failed: BaseException | None = None
+
+
 @dataclass(eq=False)
 class _Request:
     prepared: PreparedBatch
     future: asyncio.Future[IngestResult]
     rows: int
+    parent: _Parent | None = None
 
 
 class CoalescingIngestor:
     """Store concurrent ingestion requests for the same model version in one transaction.
 
     Same interface as :class:`~driftline.server.DirectIngestor`; see the module docstring
-    for the exact semantics. ``max_rows`` caps the valid rows of one group (at least one
-    request is always taken); ``max_wait_ms`` lets a group form for that long after the
-    first request arrives when the writer was idle (0: write at once; under load, groups
-    form while the previous commit runs anyway); ``max_queued_rows`` bounds the rows
-    admitted and not yet committed (beyond it: :class:`IngestBusyError`).
+    for the exact semantics. ``max_rows`` and ``max_windows`` cap the valid rows and the
+    windows of one transaction (larger requests are split); ``max_wait_ms`` lets a group
+    form for that long after the first request arrives when the writer was idle (0: write
+    at once; under load, groups form while the previous commit runs anyway);
+    ``max_queued_rows`` bounds the rows admitted and not yet committed (beyond it:
+    :class:`IngestBusyError`); ``max_windows_per_request`` refuses larger requests.
 
     >>> import asyncio, tempfile, pyarrow as pa
     >>> from driftline.store import Catalog, VersionSchema, create_engine_from_url, migrate
@@ -107,18 +148,28 @@ class CoalescingIngestor:
         store: PredictionStore,
         *,
         max_rows: int = 50_000,
+        max_windows: int = 64,
         max_wait_ms: float = 0.0,
         max_queued_rows: int = 200_000,
+        max_windows_per_request: int = 1000,
     ) -> None:
-        if max_rows < 1 or max_queued_rows < 1 or max_wait_ms < 0:
+        if min(max_rows, max_queued_rows, max_windows_per_request) < 1 or max_windows < 3:
             from driftline.exceptions import ParameterError
 
             raise ParameterError(
-                "CoalescingIngestor needs max_rows >= 1, max_queued_rows >= 1 and "
-                f"max_wait_ms >= 0; got {max_rows}, {max_queued_rows} and {max_wait_ms}."
+                "CoalescingIngestor needs max_rows, max_queued_rows and "
+                "max_windows_per_request >= 1 and max_windows >= 3; got "
+                f"{max_rows}, {max_queued_rows}, {max_windows_per_request} and {max_windows}."
             )
+        if max_wait_ms < 0:
+            from driftline.exceptions import ParameterError
+
+            raise ParameterError(f"The 'max_wait_ms' parameter must be >= 0; got {max_wait_ms}.")
         self.store = store
         self.max_rows = max_rows
+        self.max_windows = max_windows
+        self.max_windows_per_request = max_windows_per_request
+        self._last_version: str | None = None
         self.max_wait = max_wait_ms / 1000.0
         self.max_queued_rows = max_queued_rows
         self._queue: deque[_Request] = deque()
@@ -164,17 +215,28 @@ class CoalescingIngestor:
             raise IngestBusyError(self._queued_rows, self.max_queued_rows)
         self._queued_rows += rows
         queued = False
+        futures: list[asyncio.Future[IngestResult]] = []
         try:
             prepared = await asyncio.to_thread(
                 self.store.prepare_batch, version_id, table, all_or_nothing=all_or_nothing
             )
             if prepared.valid_rows == 0:  # refused or nothing valid: nothing to write
                 return prepared.refusal()
+            check_windows(prepared, self.max_windows_per_request)
             if self._closing:
                 raise ApiError(503, "The server is shutting down; retry the request.", code="busy")
+            parts = (
+                [prepared]
+                if all_or_nothing
+                else prepared.split(max_windows=self.max_windows, max_rows=self.max_rows)
+            )
             await self.start()
-            future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-            self._queue.append(_Request(prepared, future, rows))
+            loop = asyncio.get_running_loop()
+            parent = _Parent() if len(parts) > 1 else None
+            for i, part in enumerate(parts):
+                share = part.valid_rows + (rows - prepared.valid_rows if i == 0 else 0)
+                futures.append(loop.create_future())
+                self._queue.append(_Request(part, futures[-1], share, parent))
             queued = True
             assert self._wakeup is not None
             self._wakeup.set()
@@ -183,7 +245,10 @@ class CoalescingIngestor:
                 self._queued_rows -= rows
         # shield: a caller that goes away does not cancel the write (the rows may be
         # committed anyway; a retry of the request then reports them as duplicates).
-        return await asyncio.shield(future)
+        if len(futures) == 1:
+            return await asyncio.shield(futures[0])
+        results = await asyncio.shield(asyncio.gather(*futures))
+        return prepared.merge(parts, list(results))
 
     async def aclose(self) -> None:
         """Refuse new requests, store every queued one, then stop the writer."""
@@ -224,20 +289,38 @@ class CoalescingIngestor:
             self._answer(group, outcomes)
 
     def _take(self) -> list[_Request]:
-        """The oldest request and every later one of the same version, up to max_rows."""
-        first = self._queue.popleft()
-        group, total = [first], first.prepared.valid_rows
+        """The oldest request of a version other than the last one written (if any is
+        queued; else the oldest), and later ones of its version, within the bounds."""
+        start = 0
+        if len(self._queue) > 1:
+            start = next(
+                (
+                    i
+                    for i, r in enumerate(self._queue)
+                    if r.prepared.version_id != self._last_version
+                ),
+                0,
+            )
+        first = self._queue[start]
+        del self._queue[start]
+        group, rows, windows = [first], first.prepared.valid_rows, first.prepared.windows
         version = first.prepared.version_id
+        self._last_version = version
         rest: deque[_Request] = deque()
         while self._queue:
             request = self._queue.popleft()
-            fits = total + request.prepared.valid_rows <= self.max_rows
-            if request.prepared.version_id == version and fits:
+            part = request.prepared
+            fits = (
+                rows + part.valid_rows <= self.max_rows
+                and windows + part.windows <= self.max_windows
+            )
+            if part.version_id == version and fits:
                 group.append(request)
-                total += request.prepared.valid_rows
+                rows += part.valid_rows
+                windows += part.windows
             else:
                 rest.append(request)
-                if not fits:
+                if part.version_id == version and not fits:
                     break
         rest.extend(self._queue)
         self._queue = rest
@@ -248,6 +331,8 @@ class CoalescingIngestor:
         self.grouped_requests += len(group)
         for request, outcome in zip(group, outcomes, strict=True):
             self._queued_rows -= request.rows
+            if request.parent is not None and isinstance(outcome, BaseException):
+                request.parent.failed = request.parent.failed or outcome
             if request.future.done():
                 continue
             if isinstance(outcome, asyncio.CancelledError):
@@ -259,6 +344,11 @@ class CoalescingIngestor:
 
     def _write(self, group: list[_Request]) -> list[IngestResult | BaseException]:
         """Runs in the writer thread: one transaction for the group, else one each."""
+        dropped = [r.parent.failed if r.parent is not None else None for r in group]
+        if any(d is not None for d in dropped):  # parts of a request that already failed
+            live = [r for r, d in zip(group, dropped, strict=True) if d is None]
+            stored = iter(self._write(live) if live else [])
+            return [d if d is not None else next(stored) for d in dropped]
         try:
             return list(self.store.store_prepared([r.prepared for r in group]))
         except Exception as exc:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import MutableMapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from driftline.exceptions import ApiError as _SharedApiError
 from driftline.exceptions import (
@@ -21,7 +23,7 @@ from driftline.exceptions import (
 )
 from driftline.server._json import JSONResponse
 
-__all__ = ["ApiError", "error_body", "install_error_handlers"]
+__all__ = ["ApiError", "CatchAll", "error_body", "install_error_handlers", "unexpected_response"]
 
 logger = logging.getLogger("driftline.server")
 
@@ -127,8 +129,10 @@ def _database_busy(exc: Exception) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    if _database_busy(exc):
+def unexpected_response(exc: BaseException) -> JSONResponse:
+    """The answer to an error no handler expected: 503 when SQLite's write lock stayed
+    busy (transient), else a 500 with a correlation id (logged with the traceback)."""
+    if isinstance(exc, Exception) and _database_busy(exc):
         logger.warning("database busy: %s", exc)
         return _response(
             503,
@@ -147,11 +151,44 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+class CatchAll:
+    """Answer any unexpected error inside the app as a proper JSON response.
+
+    Starlette's outermost error middleware sends its 500 and then *re-raises* the error so
+    that the server logs it; uvicorn then closes the connection, and a pooled keep-alive
+    client's next request on it fails. Here the error is answered (500 with a correlation
+    id, or 503 when the database is busy) and not re-raised, so the connection stays
+    usable. Only an error after the response has started (nothing can be answered any
+    more) still escapes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: MutableMapping[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            if started:
+                raise
+            await unexpected_response(exc)(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every error through the one JSON error shape."""
+    """Route every error through the one JSON error shape (add :class:`CatchAll` too)."""
     app.add_exception_handler(StarletteHTTPException, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ParameterError, _driftline_error)
     app.add_exception_handler(DataError, _driftline_error)
     app.add_exception_handler(SerializationError, _driftline_error)
-    app.add_exception_handler(Exception, _unexpected)

@@ -41,6 +41,7 @@ _STANDARD = {
     "415": "Unsupported content type",
     "422": "Invalid request or data",
     "429": "Rate limited; retry after the Retry-After seconds",
+    "503": "Busy (admission budget, ingestion queue or database); retry after Retry-After",
 }
 
 
@@ -77,7 +78,7 @@ def install_openapi(app: FastAPI) -> None:
                             "Schema mismatch; or all_or_nothing and a row is invalid: then the "
                             "body also carries the IngestOut fields (stored=false, rejected)"
                         )
-                    if status == "429":
+                    if status in ("429", "503"):
                         entry["headers"] = {
                             "Retry-After": {
                                 "description": "Seconds to wait",

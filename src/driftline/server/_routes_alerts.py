@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
@@ -26,7 +26,13 @@ from driftline.alerts import (
 from driftline.exceptions import ParameterError
 from driftline.server._auth import ProjectContext, project_access
 from driftline.server._errors import ApiError
-from driftline.server._schemas import AlertEventOut, AlertRuleIn, AlertRuleOut, AlertRulePatch
+from driftline.server._schemas import (
+    AlertEventOut,
+    AlertRuleIn,
+    AlertRuleOut,
+    AlertRulePatch,
+    UtcDatetime,
+)
 from driftline.server._state import state_of
 from driftline.store import role_allows
 
@@ -186,7 +192,7 @@ def alert_history(
     ctx: Annotated[ProjectContext, project_access("viewer")],
     status: Annotated[Literal["firing", "resolved"] | None, Query()] = None,
     model: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[datetime | None, Query(description="Fired at or after (ISO 8601).")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="Fired at or after (ISO 8601).")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertEventOut]:
     if since is not None and since.tzinfo is None:

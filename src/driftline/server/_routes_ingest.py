@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Collection
+from datetime import datetime
 from typing import Annotated, Any, Final
 
-import numpy as np
 import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from driftline.exceptions import SerializationError
+from driftline.server._admission import ROW_BYTES, Lease, admitted_body
 from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
+from driftline.server._binary import decoded_estimate, table_from_arrow, table_from_parquet
 from driftline.server._bodies import (
     ARROW_TYPES,
     JSON_TYPES,
     PARQUET_TYPES,
     PROFILE_TYPES,
+    BodyLimits,
+    check_rows,
     media_type,
     parse_json,
-    read_body,
-    table_from_arrow,
     table_from_json,
-    table_from_parquet,
 )
 from driftline.server._errors import ApiError, error_body
 from driftline.server._json import JSONResponse
-from driftline.server._schemas import IngestOut, LabelsOut, ProfileOut
+from driftline.server._schemas import IngestOut, LabelsOut, ProfileOut, RejectedRowOut, UtcDatetime
 from driftline.server._state import ServerState, state_of
-from driftline.store import IngestResult
+from driftline.store import MAX_TIMESTAMP, MIN_TIMESTAMP, IngestResult, LabelResult
 
 __all__ = ["router"]
 
@@ -102,23 +103,36 @@ _UNSUPPORTED = (
 )
 
 
-async def _table(request: Request, state: ServerState, kind: str) -> tuple[pa.Table, Any]:
-    """The body as a table, and the parsed JSON (or None for binary bodies)."""
-    body = await read_body(request, state.settings.max_body_bytes)
-    limit = state.settings.max_rows_per_request
-    if kind in JSON_TYPES:
+async def _table(
+    request: Request, state: ServerState, kind: str, columns: Collection[str]
+) -> tuple[pa.Table, Lease]:
+    """The body as a validated, size-checked table, and its admission lease (the caller
+    releases it once the table is no longer needed). Of a Parquet body only ``columns``
+    are read."""
+    body, lease = await admitted_body(request, state.settings, kind)
+    limits = BodyLimits.of(state.settings)
+    try:
+        if kind in JSON_TYPES:
 
-        def from_json() -> tuple[pa.Table, Any]:
-            data = parse_json(body)
-            return table_from_json(data, limit), data
+            def from_json() -> pa.Table:
+                return table_from_json(parse_json(body), limits)
 
-        if len(body) <= _INLINE:
-            return from_json()
-        return await run_in_threadpool(from_json)
-    reader = table_from_arrow if kind in ARROW_TYPES else table_from_parquet
-    if len(body) <= _INLINE:
-        return reader(body, limit), None
-    return await run_in_threadpool(reader, body, limit), None
+            table = from_json() if len(body) <= _INLINE else await run_in_threadpool(from_json)
+        else:
+            decoded, rows = decoded_estimate(body, kind, limits, columns=columns)
+            await lease.grow(max(decoded, len(body)) + ROW_BYTES * rows)
+
+            def from_binary() -> pa.Table:
+                if kind in ARROW_TYPES:
+                    return table_from_arrow(body, limits)
+                return table_from_parquet(body, limits, columns=columns)
+
+            table = from_binary() if len(body) <= _INLINE else await run_in_threadpool(from_binary)
+        lease.shrink(2 * table.nbytes + len(body) + ROW_BYTES * table.num_rows)
+    except BaseException:
+        lease.release()
+        raise
+    return table, lease
 
 
 def _format(kind: str) -> str:
@@ -175,8 +189,12 @@ async def ingest_predictions(
     names = (ctx.project_name, model, version)
     fmt = _format(kind)
     try:
-        table, _ = await _table(request, state, kind)
-        result = await state.ingestor.submit(vctx.version_id, table, all_or_nothing=all_or_nothing)
+        columns = (await run_in_threadpool(state.store.schema, vctx.version_id)).columns
+        table, lease = await _table(request, state, kind, columns)
+        async with lease:
+            result = await state.ingestor.submit(
+                vctx.version_id, table, all_or_nothing=all_or_nothing
+            )
     except Exception:
         state.metrics.ingest_requests.labels(*names, fmt, "error").inc()
         raise
@@ -197,7 +215,7 @@ async def ingest_predictions(
     return JSONResponse(body)
 
 
-def _labels_from_json(data: Any) -> tuple[pa.Array, np.ndarray]:
+def _labels_from_json(data: Any) -> tuple[list[Any], list[Any]]:
     if isinstance(data, dict) and set(data) == {"prediction_ids", "labels"}:
         ids, labels = data["prediction_ids"], data["labels"]
         if not isinstance(ids, list) or not isinstance(labels, list):
@@ -217,46 +235,24 @@ def _labels_from_json(data: Any) -> tuple[pa.Array, np.ndarray]:
             'The JSON body must be {"prediction_ids": [...], "labels": [...]} or '
             '{"records": [{"prediction_id": ..., "label": ...}, ...]}.',
         )
-    return _check_labels(ids, labels)
-
-
-def _check_labels(ids: Any, labels: Any) -> tuple[pa.Array, np.ndarray]:
     if len(ids) != len(labels):
         raise ApiError(400, f"Got {len(ids)} prediction ids but {len(labels)} labels.")
-    if len(ids) == 0:
-        raise ApiError(400, "No labels in the body; send at least one.")
-    try:
-        id_array = ids if isinstance(ids, pa.Array) else pa.array(ids, pa.string())
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        raise ApiError(400, "Prediction ids must be strings.") from None
-    if id_array.null_count:
-        raise ApiError(400, "Prediction ids must not be null.")
-    lengths = pa.compute.utf8_length(id_array)
-    if pa.compute.max(lengths).as_py() > 128 or pa.compute.min(lengths).as_py() == 0:
-        raise ApiError(400, "Prediction ids must be 1 to 128 characters long.")
-    try:
-        values = np.asarray(
-            labels.to_numpy(zero_copy_only=False) if isinstance(labels, pa.Array) else labels,
-            dtype=np.float64,
-        )
-    except (TypeError, ValueError):
-        raise ApiError(400, "Labels must be numbers (0/1, class index or a float).") from None
-    if values.ndim != 1 or not np.isfinite(values).all():
-        raise ApiError(400, "Labels must be finite numbers (no null, NaN or infinity).")
-    return id_array, values
+    return ids, labels
 
 
-def _labels_from_table(table: pa.Table) -> tuple[pa.Array, np.ndarray]:
+def _labels_from_table(table: pa.Table) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
     if "prediction_id" not in table.column_names or "label" not in table.column_names:
         raise ApiError(
             400, f"The table needs 'prediction_id' and 'label' columns; got {table.column_names}."
         )
-    try:
-        ids = table["prediction_id"].combine_chunks().cast(pa.string())
-        labels = table["label"].combine_chunks().cast(pa.float64())
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-        raise ApiError(400, f"Cannot read the label table: {exc}") from None
-    return _check_labels(ids, labels)
+    return table["prediction_id"], table["label"]
+
+
+def _store_labels(state: ServerState, version_id: str, ids: Any, labels: Any) -> LabelResult:
+    if len(ids) == 0:
+        raise ApiError(400, "No labels in the body; send at least one.")
+    check_rows(len(ids), 2, state.settings.max_rows_per_request)
+    return state.store.ingest_labels(version_id, ids, labels)
 
 
 @router.post(
@@ -285,20 +281,27 @@ async def ingest_labels(
     kind = media_type(request.headers.get("content-type"))
     if kind not in (*JSON_TYPES, *ARROW_TYPES, *PARQUET_TYPES):
         raise ApiError(415, _UNSUPPORTED.format(kind=kind or "(none)"))
-    body = await read_body(request, state.settings.max_body_bytes)
-    limit = state.settings.max_rows_per_request
     if kind in JSON_TYPES:
-        ids, labels = _labels_from_json(parse_json(body))
+        body, lease = await admitted_body(request, state.settings, kind)
+        async with lease:
+            ids, labels = _labels_from_json(await run_in_threadpool(parse_json, body))
+            del body
+            result = await run_in_threadpool(_store_labels, state, vctx.version_id, ids, labels)
     else:
-        reader = table_from_arrow if kind in ARROW_TYPES else table_from_parquet
-        ids, labels = _labels_from_table(reader(body, limit))
-    if len(ids) > limit:
-        raise ApiError(413, f"{len(ids)} labels in one request; the limit is {limit}.")
-    result = await run_in_threadpool(state.store.ingest_labels, vctx.version_id, ids, labels)
+        table, lease = await _table(request, state, kind, ("prediction_id", "label"))
+        async with lease:
+            id_column, label_column = _labels_from_table(table)
+            result = await run_in_threadpool(
+                _store_labels, state, vctx.version_id, id_column, label_column
+            )
     names = (ctx.project_name, model, version)
     state.metrics.labels.labels(*names, "joined").inc(result.joined)
     state.metrics.labels.labels(*names, "pending").inc(result.pending)
-    return LabelsOut(joined=result.joined, pending=result.pending)
+    return LabelsOut(
+        joined=result.joined,
+        pending=result.pending,
+        rejected=[RejectedRowOut(**r.to_dict()) for r in result.rejected],
+    )
 
 
 def _ingest_profile(
@@ -346,7 +349,7 @@ async def ingest_profile_route(
     version: str,
     ctx: Annotated[ProjectContext, project_access("editor")],
     start: Annotated[
-        datetime | None, Query(description="Start of the time window (ISO 8601).")
+        UtcDatetime | None, Query(description="Start of the time window (ISO 8601).")
     ] = None,
     window_key: Annotated[
         int | None, Query(ge=0, le=2**62, description="Window key (row windows).")
@@ -356,8 +359,13 @@ async def ingest_profile_route(
     vctx = await resolve_version(request, ctx, model, version)
     if (start is None) == (window_key is None):
         raise ApiError(400, "Give exactly one of the query parameters 'start' and 'window_key'.")
-    if start is not None and start.tzinfo is None:
-        start = start.replace(tzinfo=UTC)
+    if start is not None and not MIN_TIMESTAMP <= start < MAX_TIMESTAMP:
+        raise ApiError(
+            422,
+            f"'start' must lie between {MIN_TIMESTAMP.date()} and {MAX_TIMESTAMP.date()} (UTC), "
+            f"the range of prediction timestamps; got {start.isoformat()}.",
+            code="invalid_request",
+        )
     kind = media_type(request.headers.get("content-type"))
     if kind not in PROFILE_TYPES:
         raise ApiError(
@@ -365,5 +373,6 @@ async def ingest_profile_route(
             f"Unsupported content type {kind or '(none)'!r}; send "
             "application/vnd.driftline.profile (DatasetProfile.to_bytes()).",
         )
-    body = await read_body(request, state.settings.max_body_bytes)
-    return await run_in_threadpool(_ingest_profile, state, vctx, body, start, window_key)
+    body, lease = await admitted_body(request, state.settings, kind)
+    async with lease:
+        return await run_in_threadpool(_ingest_profile, state, vctx, body, start, window_key)

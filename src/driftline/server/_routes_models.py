@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
-from driftline.exceptions import SchemaMismatchError, SerializationError
+from driftline.exceptions import ParameterError, SchemaMismatchError, SerializationError
+from driftline.server._admission import ROW_BYTES, admitted_body
 from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
+from driftline.server._binary import decoded_estimate, table_from_arrow, table_from_parquet
 from driftline.server._bodies import (
     ARROW_TYPES,
     PARQUET_TYPES,
     PROFILE_TYPES,
+    BodyLimits,
     media_type,
-    read_body,
-    table_from_arrow,
-    table_from_parquet,
 )
 from driftline.server._errors import ApiError
 from driftline.server._schemas import (
@@ -33,7 +33,15 @@ from driftline.server._schemas import (
     VersionOut,
 )
 from driftline.server._state import ServerState, state_of
-from driftline.store import Catalog, Model, ModelVersion, VersionSchema
+from driftline.store import (
+    Catalog,
+    Model,
+    ModelVersion,
+    VersionSchema,
+    to_ipc,
+    validate_batch,
+    validate_labels,
+)
 
 __all__ = ["router"]
 
@@ -155,8 +163,27 @@ def create_version(
 ) -> VersionOut:
     state = state_of(request)
     found = _find_model(state, ctx, model)
-    schema = VersionSchema.from_dict(body.schema_.model_dump())
+    try:
+        schema = VersionSchema(**body.schema_.model_dump())
+        schema.check_reserved()
+    except ParameterError as exc:
+        raise ApiError(422, str(exc), code="invalid_schema") from None
     window = body.window
+    settings = state.settings
+    if isinstance(window, TimeWindow) and window.size_seconds < settings.min_window_seconds:
+        raise ApiError(
+            422,
+            f"A time window must be at least {settings.min_window_seconds} seconds long "
+            f"(min_window_seconds); got {window.size_seconds}.",
+            code="window_too_small",
+        )
+    if not isinstance(window, TimeWindow) and window.size < settings.min_window_rows:
+        raise ApiError(
+            422,
+            f"A row window must hold at least {settings.min_window_rows} rows "
+            f"(min_window_rows); got {window.size}.",
+            code="window_too_small",
+        )
     try:
         with state.writes.begin() as session:
             catalog = Catalog(session)
@@ -203,7 +230,6 @@ def _reference_from_table(
     state: ServerState, vctx: VersionContext, table: pa.Table, target: str | None
 ) -> ReferenceOut:
     from driftline.monitor import profile_rows
-    from driftline.store._validate import validate_batch
 
     with state.sessions() as session:
         row = session.get(ModelVersion, vctx.version_id)
@@ -220,38 +246,30 @@ def _reference_from_table(
         raise SchemaMismatchError(
             f"The target column {target!r} is not in the reference; columns: {sorted(names)}."
         )
-    outputs = [c for c in (schema.score_column, schema.prediction_column) if c and c in names]
-    kept: dict[str, pa.ChunkedArray] = {}
-    if outputs:
-        body = table.drop_columns([target]) if target is not None else table
-        checked = validate_batch(schema, body, now=datetime.now(UTC))
-        if not checked.valid.all():
-            bad = sorted(checked.reasons)[:100]
-            raise ApiError(
-                422,
-                f"{len(checked.reasons)} reference row(s) are invalid; fix or drop them.",
-                code="invalid_rows",
-                details=[{"row": r, "reasons": checked.reasons[r]} for r in bad],
-            )
-        rows = checked.table
-        for role in ("score", "prediction"):
-            if role in checked.table.column_names:
-                kept[role] = checked.table[role]
-    else:
-        rows = table.select(list(schema.features))
+    kept: dict[str, pa.ChunkedArray | pa.Array] = {}
+    body = table.drop_columns([target]) if target is not None else table
+    checked = validate_batch(schema, body, now=datetime.now(UTC), require_output=False)
+    reasons = dict(checked.reasons)
     if target is not None:
-        try:
-            kept["label"] = pc.cast(table[target], pa.float64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-            raise SchemaMismatchError(
-                f"The target column {target!r} must hold numbers (0/1, class index or a "
-                f"regression target): {exc}"
-            ) from None
+        # (the reference defines the classes of a multiclass model: none to check against)
+        labels = validate_labels(schema.task, None, table[target])
+        for r, why in labels.reasons.items():
+            reasons.setdefault(r, []).extend(f"{target}: {w.split(': ', 1)[1]}" for w in why)
+        kept["label"] = pa.array(labels.values, pa.float64())
+    if reasons:
+        bad = sorted(reasons)[:100]
+        raise ApiError(
+            422,
+            f"{len(reasons)} reference row(s) are invalid; fix or drop them.",
+            code="invalid_rows",
+            details=[{"row": r, "reasons": reasons[r]} for r in bad],
+        )
+    rows = checked.table
+    outputs = {r: rows[r] for r in ("score", "prediction") if r in rows.column_names}
+    kept = {**outputs, **kept}
     # Profiled as the monitor profiles windows (features, score, prediction), so they compare.
     ref_profile = profile_rows(schema, rows)
     reference_data = pa.table(kept) if kept else None
-    from driftline.store import to_ipc
-
     with state.writes.begin() as session:
         row = session.get(ModelVersion, vctx.version_id)
         assert row is not None
@@ -327,10 +345,20 @@ async def put_reference(
             "application/vnd.apache.arrow.stream, application/vnd.apache.parquet or "
             "application/vnd.driftline.profile.",
         )
-    body = await read_body(request, state.settings.max_body_bytes)
-    if kind in PROFILE_TYPES:
-        return await run_in_threadpool(_reference_from_profile, state, vctx, body)
-    limit = state.settings.max_rows_per_request
-    reader = table_from_arrow if kind in ARROW_TYPES else table_from_parquet
-    table = await run_in_threadpool(reader, body, limit)
-    return await run_in_threadpool(_reference_from_table, state, vctx, table, target)
+    body, lease = await admitted_body(request, state.settings, kind)
+    async with lease:
+        if kind in PROFILE_TYPES:
+            return await run_in_threadpool(_reference_from_profile, state, vctx, body)
+        limits = BodyLimits.of(state.settings)
+        schema = await run_in_threadpool(state.store.schema, vctx.version_id)
+        columns = [*schema.columns, *([target] if target is not None else [])]
+        decoded, rows = decoded_estimate(body, kind, limits, columns=columns)
+        await lease.grow(max(decoded, len(body)) + ROW_BYTES * rows)
+        if kind in ARROW_TYPES:
+            table = await run_in_threadpool(table_from_arrow, body, limits)
+        else:
+            table = await run_in_threadpool(
+                functools.partial(table_from_parquet, body, limits, columns=columns)
+            )
+        del body
+        return await run_in_threadpool(_reference_from_table, state, vctx, table, target)

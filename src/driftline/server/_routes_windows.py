@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from driftline.exceptions import ParameterError
 from driftline.server._auth import ProjectContext, project_access, resolve_version
 from driftline.server._errors import ApiError
-from driftline.server._schemas import Point, TimeseriesOut, WindowOut, WindowSummary
+from driftline.server._schemas import Point, TimeseriesOut, UtcDatetime, WindowOut, WindowSummary
 from driftline.server._state import state_of
 from driftline.store import Window
 
@@ -28,6 +28,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["windows"])
 VERSION: Final = "/projects/{project}/models/{model}/versions/{version}"
 DEFAULT_SERIES: Final = "volume.rows,drift.share_drifted"
 MAX_POINTS: Final = 10_000
+#: A window key is a signed 64-bit integer in the database (a larger one names no window).
+WindowKey = Annotated[int, Path(ge=-(2**63), le=2**63 - 1, description="The window's key.")]
 
 
 def _summary_fields(w: Window) -> dict[str, Any]:
@@ -63,16 +65,12 @@ def _window(session: Session, version_id: str, version: str, window_key: int) ->
     return w
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _query(version_id: str, since: datetime | None, until: datetime | None) -> Any:
     query = select(Window).where(Window.model_version_id == version_id)
-    if since is not None:  # naive = UTC
-        query = query.where(Window.start_at >= _aware(since))
+    if since is not None:  # already in UTC (naive = UTC): see UtcDatetime
+        query = query.where(Window.start_at >= since)
     if until is not None:
-        query = query.where(Window.start_at < _aware(until))
+        query = query.where(Window.start_at < until)
     return query
 
 
@@ -82,8 +80,8 @@ async def list_windows(
     model: str,
     version: str,
     ctx: Annotated[ProjectContext, project_access("viewer")],
-    since: Annotated[datetime | None, Query(description="Windows starting at or after.")] = None,
-    until: Annotated[datetime | None, Query(description="Windows starting before.")] = None,
+    since: Annotated[UtcDatetime | None, Query(description="Windows starting at or after.")] = None,
+    until: Annotated[UtcDatetime | None, Query(description="Windows starting before.")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 500,
 ) -> list[WindowSummary]:
     state = state_of(request)
@@ -105,7 +103,7 @@ async def get_window(
     request: Request,
     model: str,
     version: str,
-    window_key: int,
+    window_key: WindowKey,
     ctx: Annotated[ProjectContext, project_access("viewer")],
 ) -> WindowOut:
     state = state_of(request)
@@ -153,7 +151,7 @@ async def window_predictions(
     request: Request,
     model: str,
     version: str,
-    window_key: int,
+    window_key: WindowKey,
     ctx: Annotated[ProjectContext, project_access("viewer")],
     format: Annotated[
         Literal["arrow", "parquet"], Query(description="Body format of the export.")
@@ -238,8 +236,8 @@ async def timeseries(
             "estimated.<metric>, realized.<metric>, volume.label_delay_seconds.median, ...",
         ),
     ] = DEFAULT_SERIES,
-    since: Annotated[datetime | None, Query()] = None,
-    until: Annotated[datetime | None, Query()] = None,
+    since: Annotated[UtcDatetime | None, Query()] = None,
+    until: Annotated[UtcDatetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_POINTS)] = 1000,
 ) -> TimeseriesOut:
     state = state_of(request)

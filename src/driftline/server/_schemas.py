@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "AlertEventOut",
@@ -32,6 +32,7 @@ __all__ = [
     "TokenCreated",
     "TokenIn",
     "TokenOut",
+    "UtcDatetime",
     "VersionIn",
     "VersionOut",
     "WindowOut",
@@ -45,8 +46,58 @@ ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
 Role = Literal["viewer", "editor", "admin"]
 
 
+def _to_utc(value: datetime) -> datetime:
+    """Aware in UTC (naive = UTC); a moment that leaves the datetime range in UTC is invalid."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{value.isoformat()} is outside the range of dates once converted to UTC"
+        ) from None
+
+
+#: A datetime normalized to UTC; 422 (not an overflow later) when UTC cannot hold it.
+UtcDatetime = Annotated[datetime, AfterValidator(_to_utc)]
+
+
+def _nul_path(value: Any, path: str = "", depth: int = 0) -> str | None:
+    """Where a NUL byte sits in a JSON-like value (a key or a string), or None."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if depth > 64:
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return f"{path}.{key!r}" if path else repr(key)
+            found = _nul_path(item, f"{path}.{key}" if path else str(key), depth + 1)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{i}]", depth + 1)
+            if found is not None:
+                return found
+    return None
+
+
 class _In(BaseModel):
+    """A request body: unknown fields and NUL bytes (in any string or key) are refused."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        where = _nul_path(data)
+        if where is not None:
+            raise ValueError(
+                f"{where or 'the body'} holds a NUL byte (\\u0000); names, ids and URLs must "
+                "be printable text"
+            )
+        return data
 
 
 class HealthOut(BaseModel):
@@ -144,6 +195,9 @@ class IngestOut(BaseModel):
 class LabelsOut(BaseModel):
     joined: int
     pending: int
+    rejected: list[RejectedRowOut] = Field(
+        default_factory=list, description="Labels refused, with the reasons (others stored)."
+    )
 
 
 class ProfileOut(BaseModel):
@@ -279,7 +333,7 @@ class AlertEventOut(BaseModel):
 class TokenIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     role: Role = "viewer"
-    expires_at: datetime | None = None
+    expires_at: UtcDatetime | None = None
 
 
 class TokenOut(BaseModel):

@@ -12,7 +12,12 @@ first use. ``import driftline`` does not import this package.
 from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from driftline._deps import lazy_getattr as _lazy_getattr
-from driftline.store._schema import VersionSchema  # pyarrow only: works on a core install
+
+# pyarrow only: these work on a core install
+from driftline.store._labels import ValidatedLabels, validate_labels
+from driftline.store._schema import RESERVED_COLUMNS, VersionSchema
+from driftline.store._timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
+from driftline.store._validate import ValidatedBatch, validate_batch
 
 if _TYPE_CHECKING:
     from driftline.store._arrow import from_ipc, to_ipc
@@ -56,6 +61,9 @@ if _TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "MAX_TIMESTAMP",
+    "MIN_TIMESTAMP",
+    "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",
     "AlertRule",
@@ -78,6 +86,8 @@ __all__ = [
     "TokenInfo",
     "TokenRepository",
     "User",
+    "ValidatedBatch",
+    "ValidatedLabels",
     "VersionSchema",
     "Window",
     "WindowIndex",
@@ -91,6 +101,8 @@ __all__ = [
     "to_ipc",
     "uuid7",
     "uuid7_strings",
+    "validate_batch",
+    "validate_labels",
     "write_options",
     "write_session_factory",
 ]

@@ -26,9 +26,31 @@ if TYPE_CHECKING:
 __all__ = ["Catalog"]
 
 
+MAX_TIME_WINDOW_SECONDS = 366 * 86_400
+
+
 def _need(obj: object, what: str, key: str) -> None:
     if obj is None:
         raise ParameterError(f"No {what} with id {key!r}.")
+
+
+def check_name(parameter: str, value: object) -> None:
+    """Refuse a name that is not a non-empty string or that holds a NUL byte.
+
+    >>> check_name("name", "fraud" + chr(0))
+    Traceback (most recent call last):
+    ...
+    driftline.exceptions.ParameterError: The 'name' parameter holds a NUL byte ...
+    """
+    if not isinstance(value, str) or not value:
+        raise ParameterError(
+            f"The {parameter!r} parameter must be a non-empty string; got {value!r}."
+        )
+    if "\x00" in value:
+        raise ParameterError(
+            f"The {parameter!r} parameter holds a NUL byte (\\x00): {value!r}; names must be "
+            "printable text."
+        )
 
 
 class Catalog:
@@ -50,6 +72,7 @@ class Catalog:
     # projects and people ---------------------------------------------------------------
     def create_project(self, name: str) -> Project:
         """A new project named ``name`` (unique)."""
+        check_name("name", name)
         project = Project(name=name)
         self.session.add(project)
         self.session.flush()
@@ -65,6 +88,7 @@ class Catalog:
 
     def create_user(self, name: str) -> User:
         """A new user named ``name`` (unique)."""
+        check_name("name", name)
         user = User(name=name)
         self.session.add(user)
         self.session.flush()
@@ -95,6 +119,7 @@ class Catalog:
     # models and versions -------------------------------------------------------------------
     def create_model(self, project_id: str, name: str) -> Model:
         """A new model in ``project_id``; names are unique per project."""
+        check_name("name", name)
         _need(self.session.get(Project, project_id), "project", project_id)
         model = Model(project_id=project_id, name=name)
         self.session.add(model)
@@ -121,13 +146,17 @@ class Catalog:
         ``reference_profile`` is a :class:`~driftline.profiles.DatasetProfile` (or its
         ``to_bytes()``); ``reference_data`` holds the reference scores and labels that
         estimation needs (stored as Arrow IPC). Windows are ``window_size`` seconds long
-        (``window_kind="time"``) or ``window_size`` rows (``"rows"``).
+        (``window_kind="time"``, at most a year) or ``window_size`` rows (``"rows"``).
+        Feature names may not take a reserved column name
+        (:data:`~driftline.store.RESERVED_COLUMNS`) nor hold a NUL byte.
         """
+        check_name("version", version)
         _need(self.session.get(Model, model_id), "model", model_id)
         if not isinstance(schema, VersionSchema):
             raise ParameterError(
                 f"The 'schema' parameter must be a VersionSchema; got {type(schema).__name__}."
             )
+        schema.check_reserved()
         if window_kind not in ("time", "rows"):
             raise ParameterError(
                 f"The 'window_kind' parameter must be 'time' or 'rows'; got {window_kind!r}."
@@ -135,6 +164,11 @@ class Catalog:
         if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size <= 0:
             raise ParameterError(
                 f"The 'window_size' parameter must be a positive integer; got {window_size!r}."
+            )
+        if window_kind == "time" and window_size > MAX_TIME_WINDOW_SECONDS:
+            raise ParameterError(
+                f"The 'window_size' parameter of a time window must be at most "
+                f"{MAX_TIME_WINDOW_SECONDS} seconds (a year of 366 days); got {window_size}."
             )
         profile_bytes: bytes | None
         if reference_profile is None or isinstance(reference_profile, bytes):

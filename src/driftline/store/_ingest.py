@@ -4,7 +4,6 @@ window plus a narrow index row per prediction, join labels — each call one tra
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Literal, cast
 
@@ -15,7 +14,7 @@ from sqlalchemy import Connection, Engine, Table, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from driftline.exceptions import ParameterError
-from driftline.store._arrow import Compression, to_ipc
+from driftline.store._arrow import Compression, from_ipc, to_ipc
 from driftline.store._bulk import (
     dialect_insert,
     existing_ids,
@@ -24,6 +23,7 @@ from driftline.store._bulk import (
     upsert_windows,
 )
 from driftline.store._engine import write_options
+from driftline.store._labels import validate_labels
 from driftline.store._models import (
     ModelVersion,
     PendingLabel,
@@ -31,6 +31,7 @@ from driftline.store._models import (
     PredictionBatch,
     Window,
 )
+from driftline.store._prepared import PreparedBatch
 from driftline.store._results import IngestResult, LabelResult, RejectedRow
 from driftline.store._schema import VersionSchema
 from driftline.store._types import utcnow
@@ -43,36 +44,12 @@ __all__ = ["PredictionStore", "PreparedBatch"]
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _PRED: Final = cast(Table, Prediction.__table__)
 _ATTEMPTS: Final = 3
+_COMPRESS_FROM: Final = 16 << 10  # bytes; smaller blobs are stored uncompressed
+_INDEX = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
 
 
 def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-@dataclass(frozen=True, eq=False)
-class PreparedBatch:
-    """A validated batch, ready to be stored (see :meth:`PredictionStore.prepare_batch`).
-
-    ``table`` is the normalized batch, ``valid`` which of its rows passed validation,
-    ``rejected`` the others with their reasons, ``refused`` whether ``all_or_nothing``
-    refuses the batch (then nothing of it is stored), ``now`` when it was validated.
-    """
-
-    version_id: str
-    table: pa.Table
-    valid: np.ndarray
-    rejected: tuple[RejectedRow, ...]
-    refused: bool
-    now: datetime
-
-    @property
-    def valid_rows(self) -> int:
-        """How many rows would be stored (before the duplicate check)."""
-        return 0 if self.refused else int(self.valid.sum())
-
-    def refusal(self) -> IngestResult:
-        """The result of a batch that stores nothing without touching the database."""
-        return IngestResult(0, (), (), self.rejected, (), not self.refused)
 
 
 class PredictionStore(WindowStore):
@@ -96,8 +73,8 @@ class PredictionStore(WindowStore):
     2
     >>> store.ingest_batch(version.id, batch).duplicates
     ('a', 'b')
-    >>> store.ingest_labels(version.id, ["a", "zz"], [1, 0]).to_dict()
-    {'joined': 1, 'pending': 1}
+    >>> store.ingest_labels(version.id, ["a", "zz", "b"], [1, 0, 2]).to_dict()
+    {'joined': 1, 'pending': 1, 'rejected': [{'row': 2, 'prediction_id': 'b', 'reasons': ['label: not 0 or 1 (a binary model)']}]}
     """
 
     def __init__(
@@ -145,6 +122,10 @@ class PredictionStore(WindowStore):
         with self.engine.connect() as conn:
             return self._version(conn, version_id)
 
+    def schema(self, version_id: str) -> VersionSchema:
+        """The version's schema (cached: schemas never change)."""
+        return self._version_info(version_id)[0]
+
     def prepare_batch(
         self, version_id: str, table: pa.Table, *, all_or_nothing: bool = False
     ) -> PreparedBatch:
@@ -155,11 +136,21 @@ class PredictionStore(WindowStore):
         result (alone or with others of the same version) to :meth:`store_prepared`.
         """
         now = utcnow()
-        schema, _, _ = self._version_info(version_id)
+        schema, kind, size = self._version_info(version_id)
         checked = validate_batch(schema, table, now=now)
         rejected = self._rejected(checked.table, checked.reasons)
         refused = bool(all_or_nothing and rejected)
-        return PreparedBatch(version_id, checked.table, checked.valid, rejected, refused, now)
+        return PreparedBatch(
+            version_id,
+            checked.table,
+            checked.valid,
+            rejected,
+            refused,
+            now,
+            window_kind="rows" if kind == "rows" else "time",
+            window_size=size,
+            windows=_windows_reached(checked.table, checked.valid, kind, size),
+        )
 
     def ingest_batch(
         self, version_id: str, table: pa.Table, *, all_or_nothing: bool = False
@@ -310,8 +301,9 @@ class PredictionStore(WindowStore):
                     )
             except IntegrityError:
                 known = existing_ids(conn, version_id, id_values[first].tolist())
-                if known:
-                    keep &= ~np.isin(id_values, np.array(sorted(known), dtype=object))
+                if known:  # a hash lookup (np.isin on objects compares every pair)
+                    stored = pc.is_in(table["prediction_id"], value_set=pa.array(list(known)))
+                    keep &= ~np.asarray(stored.to_numpy(zero_copy_only=False), dtype=bool)
         if written is None:
             written = self._write(conn, version_id, table, keep, owner, len(parts), kind, size)
         batch_ids, batch_ids_of, created = written
@@ -363,18 +355,27 @@ class PredictionStore(WindowStore):
         windows = {k: w if w is not None else created[k] for k, w in cached.items()}
         batch_ids = uuid7_strings(len(distinct)).tolist()
         received = utcnow()
-        for key, batch_id in zip(distinct.tolist(), batch_ids, strict=True):
-            if len(distinct) > 1:
-                mask = keys == key
-                part, part_ts, part_owner = table.filter(pa.array(mask)), ts_us[mask], owner[mask]
-            else:
-                part, part_ts, part_owner = table, ts_us, owner
-            # Index rows first: a duplicate id fails here, before the blob is compressed.
+        if len(distinct) > 1:  # one stable sort, then a slice per window (arrival order kept)
+            order = np.argsort(keys, kind="stable")
+            table, ts_us, owner = table.take(pa.array(order)), ts_us[order], owner[order]
+            bounds = [*np.searchsorted(keys[order], distinct).tolist(), table.num_rows]
+        else:
+            bounds = [0, table.num_rows]
+        blobs: list[dict[str, Any]] = []
+        counts: list[dict[str, Any]] = []
+
+        def codec(part: pa.Table) -> Compression:
+            # A codec costs ~100 µs per buffer to set up: not worth it for a small blob.
+            return self.compression if part.nbytes >= _COMPRESS_FROM else "none"
+
+        for i, (key, batch_id) in enumerate(zip(distinct.tolist(), batch_ids, strict=True)):
+            lo, hi = bounds[i], bounds[i + 1]
+            part, part_ts, part_owner = table.slice(lo, hi - lo), ts_us[lo:hi], owner[lo:hi]
+            # Index rows first: a duplicate id fails here, before any blob is compressed.
             insert_index_rows(
                 conn, version_id, batch_id, windows[key], part, part_ts, pg_bulk=self.pg_bulk
             )
-            conn.execute(
-                insert(PredictionBatch),
+            blobs.append(
                 {
                     "id": batch_id,
                     "model_version_id": version_id,
@@ -382,18 +383,23 @@ class PredictionStore(WindowStore):
                     "row_count": part.num_rows,
                     "ts_min_us": int(part_ts.min()),
                     "ts_max_us": int(part_ts.max()),
-                    "compression": self.compression,
-                    "payload": to_ipc(part, compression=self.compression),
+                    "compression": codec(part),
                     "received_at": received,
-                },
+                    "part": part,
+                }
             )
-            conn.execute(
-                update(Window)
-                .where(Window.id == windows[key])
-                .values(row_count=Window.row_count + part.num_rows, dirty=True)
-            )
-            for i in np.unique(part_owner).tolist():
-                batch_ids_of[i].append(batch_id)
+            counts.append({"w": windows[key], "n": part.num_rows})
+            for j in np.unique(part_owner).tolist():
+                batch_ids_of[j].append(batch_id)
+        for blob in blobs:
+            blob["payload"] = to_ipc(blob.pop("part"), compression=blob["compression"])
+        conn.execute(insert(PredictionBatch), blobs)
+        conn.execute(
+            update(Window)
+            .where(Window.id == _bind("w"))
+            .values(row_count=Window.row_count + _bind("n"), dirty=True),
+            counts,
+        )
         return batch_ids, batch_ids_of, created
 
     def _resolve_pending(self, conn: Connection, version_id: str, batch_ids: list[str]) -> None:
@@ -451,34 +457,35 @@ class PredictionStore(WindowStore):
     def ingest_labels(
         self,
         version_id: str,
-        prediction_ids: list[str] | pa.Array | np.ndarray,
-        labels: list[float] | pa.Array | np.ndarray,
+        prediction_ids: Sequence[Any] | pa.Array | pa.ChunkedArray | np.ndarray,
+        labels: Sequence[Any] | pa.Array | pa.ChunkedArray | np.ndarray,
     ) -> LabelResult:
         """Join labels to stored predictions by id; keep the others until they arrive.
 
-        A later label for the same prediction replaces the earlier one. Windows that
-        receive labels are marked for recomputation.
+        Labels are checked against the version's task (``driftline.store._labels``): a
+        bad label or id rejects that row, listed with its reasons in ``rejected``, and the
+        other rows are stored. A later label for the same prediction replaces the earlier
+        one. Windows that receive labels are marked for recomputation.
         """
-        ids = (
-            pa.array(prediction_ids, pa.string())
-            if not isinstance(prediction_ids, pa.Array)
-            else prediction_ids.cast(pa.string())
-        )
-        try:
-            values = np.asarray(labels, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        if len(prediction_ids) != len(labels):
             raise ParameterError(
-                "The 'labels' parameter must hold numbers (class labels as 0/1 or class "
-                f"index; regression targets as floats): {exc}"
-            ) from exc
-        if values.ndim != 1 or len(values) != len(ids):
-            raise ParameterError(
-                f"'prediction_ids' and 'labels' must be 1-d and of equal length; got {len(ids)} "
-                f"ids and labels of shape {values.shape}."
+                f"'prediction_ids' and 'labels' must be of equal length; got {len(prediction_ids)}"
+                f" ids and {len(labels)} labels."
             )
-        if ids.null_count or not np.isfinite(values).all():
-            raise ParameterError("Label ids must be non-null and labels finite numbers.")
-        last: dict[str, float] = dict(zip(ids.to_pylist(), values.tolist(), strict=True))
+        schema, _, _ = self._version_info(version_id)
+        classes = self._reference_classes(version_id) if schema.task == "multiclass" else None
+        checked = validate_labels(schema.task, prediction_ids, labels, classes=classes)
+        rejected = tuple(
+            RejectedRow(r, checked.ids[r].as_py(), tuple(checked.reasons[r]))
+            for r in sorted(checked.reasons)
+        )
+        keep = checked.valid
+        ids = checked.ids if keep.all() else checked.ids.filter(pa.array(keep))
+        last: dict[str, float] = dict(
+            zip(ids.to_pylist(), checked.values[keep].tolist(), strict=True)
+        )
+        if not last:
+            return LabelResult(joined=0, pending=0, rejected=rejected)
         now = utcnow()
         options = write_options(self.engine)
         with self.engine.connect().execution_options(**options) as conn, conn.begin():
@@ -491,7 +498,39 @@ class PredictionStore(WindowStore):
             pending = [p for p in last if p not in stored]
             if pending:
                 _upsert_pending(conn, version_id, [(p, last[p]) for p in pending], now)
-        return LabelResult(joined=len(joined), pending=len(pending))
+        return LabelResult(joined=len(joined), pending=len(pending), rejected=rejected)
+
+    def _reference_classes(self, version_id: str) -> np.ndarray | None:
+        """The classes among the reference labels of a multiclass version, if it has any."""
+        with self.engine.connect() as conn:
+            blob = conn.execute(
+                select(ModelVersion.reference_data).where(ModelVersion.id == version_id)
+            ).scalar()
+        if blob is None:
+            return None
+        reference = from_ipc(blob)
+        if "label" not in reference.column_names:
+            return None
+        values = pc.drop_null(reference["label"].cast(pa.float64())).to_numpy()
+        return np.unique(values[np.isfinite(values)])
+
+
+def _windows_reached(table: pa.Table, valid: np.ndarray, kind: str, size: int) -> int:
+    """How many windows the valid rows reach (time windows), or at most (row windows)."""
+    rows = int(valid.sum())
+    if rows == 0:
+        return 0
+    if kind == "rows":
+        return -(-rows // size) + 1
+    micros = table["timestamp"].cast(pa.int64())
+    if not valid.all():
+        micros = micros.filter(pa.array(valid))
+    width = size * 1_000_000
+    low, high = (v.as_py() // width for v in pc.min_max(micros).values())
+    if high - low < 2:
+        return int(high - low + 1)
+    keys = np.asarray(micros.to_numpy(), dtype=np.int64) // width
+    return int(np.unique(keys).size)
 
 
 def _concat(tables: list[pa.Table]) -> pa.Table:

@@ -55,18 +55,24 @@ class IngestResult:
 
 @dataclass(frozen=True)
 class LabelResult:
-    """What :meth:`PredictionStore.ingest_labels` did: labels joined now, labels kept pending.
+    """What :meth:`PredictionStore.ingest_labels` did: labels joined now, labels kept
+    pending, and the rows rejected (bad id or label), with their reasons.
 
     >>> LabelResult(joined=2, pending=1).to_dict()
-    {'joined': 2, 'pending': 1}
+    {'joined': 2, 'pending': 1, 'rejected': []}
     """
 
     joined: int
     pending: int
+    rejected: tuple[RejectedRow, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict."""
-        return {"joined": self.joined, "pending": self.pending}
+        return {
+            "joined": self.joined,
+            "pending": self.pending,
+            "rejected": [r.to_dict() for r in self.rejected],
+        }
 
 
 @dataclass(frozen=True)

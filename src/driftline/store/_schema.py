@@ -5,18 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+from typing import Any, Final, Literal, get_args
 
 import pyarrow as pa
 
 from driftline.exceptions import ParameterError, SchemaMismatchError
 
-__all__ = ["FeatureKind", "Task", "VersionSchema"]
+__all__ = ["RESERVED_COLUMNS", "FeatureKind", "Task", "VersionSchema"]
 
 FeatureKind = Literal["numeric", "categorical", "boolean", "datetime", "text"]
 Task = Literal["binary", "multiclass", "regression"]
 _KINDS: tuple[str, ...] = get_args(FeatureKind)
 _TASKS: tuple[str, ...] = get_args(Task)
+#: Names of the columns the store keeps for every row (the normalized batch) and that the
+#: window export adds; a feature may not take them (nor a name starting with ``__``).
+RESERVED_COLUMNS: Final = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -57,6 +60,18 @@ class VersionSchema:
             if not isinstance(name, str) or not name:
                 raise ParameterError(f"Feature names must be non-empty strings; got {name!r}.")
             _choice(f"features[{name!r}]", kind, _KINDS)
+        for field, value in (
+            ("features", [n for n in self.features if "\x00" in n]),
+            ("id_column", self.id_column),
+            ("timestamp_column", self.timestamp_column),
+            ("score_column", self.score_column),
+            ("prediction_column", self.prediction_column),
+        ):
+            if (isinstance(value, str) and "\x00" in value) or (isinstance(value, list) and value):
+                raise ParameterError(
+                    f"The {field!r} parameter holds a NUL byte (\\x00): {value!r}; column names "
+                    "must be printable text."
+                )
         _choice("task", self.task, _TASKS)
         special = [self.id_column, self.timestamp_column, self.score_column, self.prediction_column]
         named = [c for c in special if c is not None]
@@ -70,6 +85,17 @@ class VersionSchema:
                 "At least one of 'score_column' and 'prediction_column' is needed."
             )
         object.__setattr__(self, "features", MappingProxyType(dict(self.features)))
+
+    @property
+    def columns(self) -> list[str]:
+        """Every column a batch may carry for this schema: features, then id, timestamp,
+        score and prediction (those that are named).
+
+        >>> VersionSchema({"x": "numeric"}, prediction_column=None).columns
+        ['x', 'prediction_id', 'timestamp', 'score']
+        """
+        special = (self.id_column, self.timestamp_column, self.score_column, self.prediction_column)
+        return [*self.features, *(c for c in special if c is not None)]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (stored in ``model_versions.schema``)."""
@@ -96,6 +122,26 @@ class VersionSchema:
             )
         except (KeyError, TypeError) as exc:
             raise SchemaMismatchError(f"Not a driftline version schema: {data!r}") from exc
+
+    def check_reserved(self) -> None:
+        """Refuse (``ParameterError``) features named like the store's own columns
+        (:data:`RESERVED_COLUMNS`, or a name starting with ``__``).
+
+        Checked when a version is registered; schemas stored earlier still load.
+
+        >>> VersionSchema({"score": "numeric"}, score_column="proba").check_reserved()
+        Traceback (most recent call last):
+        ...
+        driftline.exceptions.ParameterError: The feature name(s) ['score'] are reserved: ...
+        """
+        taken = [n for n in self.features if n in RESERVED_COLUMNS or n.startswith("__")]
+        if taken:
+            raise ParameterError(
+                f"The feature name(s) {taken} are reserved: the store keeps its own columns "
+                f"under the names {list(RESERVED_COLUMNS)} (and names starting with '__'). "
+                f"Rename the feature(s), e.g. {['feature_' + n.lstrip('_') for n in taken]}, "
+                "in the schema and in the batches."
+            )
 
     @classmethod
     def infer(

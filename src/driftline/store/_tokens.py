@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from driftline.exceptions import ParameterError
+from driftline.store._catalog import check_name
 from driftline.store._models import ROLES, ApiToken, Project, ProjectMember
 from driftline.store._results import NewToken, TokenInfo
 from driftline.store._types import utcnow
@@ -79,6 +80,7 @@ class TokenRepository:
         With ``user_id``, the role may not exceed the user's role in the project.
         """
         _check_role(role)
+        check_name("name", name)
         if self.session.get(Project, project_id) is None:
             raise ParameterError(f"The 'project_id' parameter names no project: {project_id!r}.")
         if user_id is not None:
