@@ -59,7 +59,7 @@ def _decoded_limit(size: int, limits: BodyLimits, what: str) -> None:
 def _invalid_arrow(detail: object) -> ApiError:
     return ApiError(
         400,
-        f"The body is not a readable Arrow IPC stream: {detail}. Write it with "
+        f"The body is not a readable Arrow IPC stream: {str(detail).rstrip('.')}. Write it with "
         "pyarrow.ipc.new_stream (the stream format, not the file format).",
         code="invalid_arrow",
     )
