@@ -130,10 +130,14 @@ class DriftDetector:
     random_state:
         Seed of the multivariate detectors' sampling and models.
 
+    Notes
+    -----
     A column drifts when its adjusted p-value is at most ``alpha`` **and** an effect size
     reaches its threshold, when its missing rate changed (the same rule, Cohen's h), or
     when its kind changed; the data set drifts when any column does.
 
+    Examples
+    --------
     >>> from driftline.testing import make_monitoring_data
     >>> reference, current = make_monitoring_data(2_000, drift=False)
     >>> DriftDetector().fit(reference).compare(current).drifted

@@ -35,6 +35,8 @@ class ADWIN(StreamDetector):
     min_window_length
         Smallest size of either side of a split (>= 1).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> stream = np.concatenate([rng.normal(0, 1, 1000), rng.normal(1, 1, 1000)])

@@ -47,6 +47,8 @@ class CUSUM(StreamDetector):
     mode
         ``"both"`` (default), ``"up"`` or ``"down"``.
 
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> stream = np.concatenate([rng.normal(0, 1, 1000), rng.normal(1, 1, 1000)])

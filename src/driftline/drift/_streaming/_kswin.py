@@ -34,6 +34,8 @@ class KSWIN(StreamDetector):
     seed
         Seed of the generator that draws the reference sample (``None``: fresh entropy).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> stream = np.concatenate([rng.normal(0, 1, 1000), rng.normal(2, 1, 1000)])

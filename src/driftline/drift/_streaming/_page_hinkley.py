@@ -44,6 +44,8 @@ class PageHinkley(StreamDetector):
     mode
         ``"both"`` (default), ``"up"`` (increases only) or ``"down"`` (decreases only).
 
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> stream = np.concatenate([rng.normal(0, 1, 1000), rng.normal(1, 1, 1000)])
