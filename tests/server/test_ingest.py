@@ -358,3 +358,35 @@ def test_window_export_has_every_row_with_its_label(world: World) -> None:
     missing = world.api.get(f"{url}/windows/999999/predictions", headers=world.auth())
     assert missing.status_code == 404
     assert missing.json()["error"]["message"].startswith("No window with key 999999")
+
+
+def test_window_export_uses_the_versions_column_names(world: World) -> None:
+    """Issue 13.23: the export returned ``score``/``prediction_id`` instead of the names the
+    rows were sent with."""
+    schema = {
+        "features": {"x": "numeric"},
+        "id_column": "request_id",
+        "timestamp_column": "ts",
+        "score_column": "proba",
+        "prediction_column": None,
+    }
+    url = world.add_version("a", "named", "1", schema=schema, window={"kind": "rows", "size": 1000})
+    sent = pa.table(
+        {
+            "request_id": [f"r{i}" for i in range(150)],
+            "ts": pa.array([datetime(2026, 1, 1, tzinfo=UTC)] * 150, pa.timestamp("us", "UTC")),
+            "x": np.arange(150.0),
+            "proba": np.linspace(0, 1, 150),
+        }
+    )
+    r = world.api.post(
+        f"{url}/predictions", content=arrow_bytes(sent), headers={**world.auth(), **ARROW}
+    )
+    assert r.status_code == 200, r.text
+    key = world.api.get(f"{url}/windows", headers=world.auth()).json()[0]["window_key"]
+    exported = world.api.get(f"{url}/windows/{key}/predictions", headers=world.auth())
+    got = pa.ipc.open_stream(exported.content).read_all()
+    assert {"request_id", "ts", "x", "proba", "label", "label_at"} <= set(got.column_names)
+    assert not {"prediction_id", "timestamp", "score"} & set(got.column_names)
+    assert got["request_id"].to_pylist() == sent["request_id"].to_pylist()
+    np.testing.assert_allclose(got["proba"].to_numpy(), sent["proba"].to_numpy())

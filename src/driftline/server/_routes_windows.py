@@ -18,7 +18,7 @@ from driftline.server._auth import ProjectContext, project_access, resolve_versi
 from driftline.server._errors import ApiError
 from driftline.server._schemas import Point, TimeseriesOut, UtcDatetime, WindowOut, WindowSummary
 from driftline.server._state import state_of
-from driftline.store import Window
+from driftline.store import VersionSchema, Window
 
 __all__ = ["router"]
 
@@ -136,13 +136,28 @@ def _with_labels(rows: pa.Table, index: pa.Table) -> pa.Table:
     return joined.sort_by("__order").drop_columns(["__order"])
 
 
+def _user_names(table: pa.Table, schema: VersionSchema) -> pa.Table:
+    """The export under the column names the version was registered with (its id,
+    timestamp, score and prediction columns), as the rows were sent; ``label`` and
+    ``label_at`` keep their names."""
+    names = {
+        "prediction_id": schema.id_column,
+        "timestamp": schema.timestamp_column,
+        "score": schema.score_column,
+        "prediction": schema.prediction_column,
+    }
+    return table.rename_columns([names.get(c) or c for c in table.column_names])
+
+
 @router.get(
     VERSION + "/windows/{window_key}/predictions",
     summary="A window's stored predictions with their labels (Arrow IPC stream or Parquet)",
     response_class=Response,
     responses={
         200: {
-            "description": "Every stored row of the window, with `label` and `label_at`.",
+            "description": "Every stored row of the window, under the version's column "
+            "names (its id, timestamp, score and prediction columns), with `label` and "
+            "`label_at`.",
             "content": {media: {} for media in _EXPORT_TYPES.values()},
         }
     },
@@ -173,6 +188,7 @@ async def window_predictions(
                 "a precomputed profile).",
             ) from None
         table = _with_labels(rows, state.store.read_index(window_id))
+        table = _user_names(table, state.store.schema(vctx.version_id))
         sink = io.BytesIO()
         if format == "parquet":
             pq.write_table(table, sink, compression="zstd")
