@@ -33,7 +33,7 @@ def test_register_log_label_and_read_back(deployment: Deployment) -> None:
         }
         assert version.has_reference_data
         assert version.has_reference_profile
-        assert version.window == {"kind": "time", "size_seconds": 3600}
+        assert version.window == {"kind": "time", "size_seconds": 3600, "align": "calendar"}
 
         batch = frame(300, seed=2)
         ids = client.log_predictions("scorer", "1", batch.drop(columns="label"))

@@ -65,7 +65,7 @@ def test_the_same_version_is_returned_and_its_reference_kept(deployment: Deploym
         ({"schema": {"x": "numeric", "city": "categorical", "flag": "boolean"},
           "score": "proba"}, "score_column: registered 'score', given 'proba'"),
         ({"schema": {"x": "numeric", "city": "categorical", "flag": "boolean"},
-          "window": "1d"}, "window: registered {'kind': 'time', 'size_seconds': 3600}"),
+          "window": "1d"}, "window: registered {'kind': 'time', 'size_seconds': 3600, 'align': 'calendar'}"),
     ],
 )  # fmt: skip
 def test_a_different_version_is_a_clear_conflict(

@@ -41,6 +41,7 @@ from driftline.store import (
     to_ipc,
     validate_batch,
     validate_labels,
+    window_origin,
 )
 
 __all__ = ["router"]
@@ -63,9 +64,15 @@ def _model_out(state: ServerState, model: Model) -> ModelOut:
     return ModelOut(name=model.name, created_at=model.created_at, versions=list(versions))
 
 
+def _align(row: ModelVersion) -> str:
+    """How a version's time windows are aligned (see ``TimeWindow.align``)."""
+    calendar = window_origin(row.window_size, "calendar")
+    return "calendar" if row.window_origin == calendar else "epoch"
+
+
 def _version_out(model: str, row: ModelVersion) -> VersionOut:
     window: dict[str, Any] = (
-        {"kind": "time", "size_seconds": row.window_size}
+        {"kind": "time", "size_seconds": row.window_size, "align": _align(row)}
         if row.window_kind == "time"
         else {"kind": "rows", "size": row.window_size}
     )
@@ -194,6 +201,7 @@ def create_version(
                     schema,
                     window_kind="time",
                     window_size=window.size_seconds,
+                    window_align=window.align,
                 )
             else:
                 row = catalog.create_version(

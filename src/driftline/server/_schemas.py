@@ -145,6 +145,12 @@ class SchemaIn(_In):
 class TimeWindow(_In):
     kind: Literal["time"]
     size_seconds: int = Field(default=3600, ge=1, le=366 * 86400)
+    align: Literal["calendar", "epoch"] = Field(
+        default="calendar",
+        description="calendar: windows of whole weeks start on Mondays 00:00 UTC (ISO weeks); "
+        "epoch: at multiples of their width since 1970-01-01 (a Thursday). Days, hours and "
+        "minutes start at midnight, the hour and the minute either way.",
+    )
 
 
 class RowWindow(_In):

@@ -56,7 +56,7 @@ if _TYPE_CHECKING:
     )
     from driftline.store._tokens import TokenRepository, role_allows
     from driftline.store._uuid7 import uuid7, uuid7_strings
-    from driftline.store._window_keys import time_window_keys
+    from driftline.store._window_keys import time_window_keys, window_origin
     from driftline.store._windows import WindowIndex, WindowStore
 
 __all__ = [
@@ -103,6 +103,7 @@ __all__ = [
     "uuid7_strings",
     "validate_batch",
     "validate_labels",
+    "window_origin",
     "write_options",
     "write_session_factory",
 ]
@@ -124,7 +125,7 @@ __getattr__ = _lazy_getattr(
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
             ("_uuid7", ("uuid7", "uuid7_strings")),
-            ("_window_keys", ("time_window_keys",)),
+            ("_window_keys", ("time_window_keys", "window_origin")),
             ("_windows", ("WindowIndex", "WindowStore")),
         )
         for name in names

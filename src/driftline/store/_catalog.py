@@ -19,6 +19,7 @@ from driftline.store._models import (
     User,
 )
 from driftline.store._schema import VersionSchema
+from driftline.store._window_keys import window_origin
 
 if TYPE_CHECKING:
     from driftline.profiles import DatasetProfile
@@ -140,6 +141,7 @@ class Catalog:
         reference_data: pa.Table | None = None,
         window_kind: Literal["time", "rows"] = "time",
         window_size: int = 3600,
+        window_align: Literal["calendar", "epoch"] = "calendar",
     ) -> ModelVersion:
         """A new version of ``model_id``.
 
@@ -147,6 +149,9 @@ class Catalog:
         ``to_bytes()``); ``reference_data`` holds the reference scores and labels that
         estimation needs (stored as Arrow IPC). Windows are ``window_size`` seconds long
         (``window_kind="time"``, at most a year) or ``window_size`` rows (``"rows"``).
+        Time windows of whole weeks start on Mondays (ISO weeks) with ``window_align=
+        "calendar"``, on Thursdays (multiples of a week since the epoch) with ``"epoch"``;
+        shorter ones start at midnight, the hour or the minute either way.
         Feature names may not take a reserved column name
         (:data:`~driftline.store.RESERVED_COLUMNS`) nor hold a NUL byte.
         """
@@ -196,6 +201,7 @@ class Catalog:
             reference_data=data_bytes,
             window_kind=window_kind,
             window_size=window_size,
+            window_origin=window_origin(window_size, window_align) if window_kind == "time" else 0,
         )
         self.session.add(row)
         self.session.flush()

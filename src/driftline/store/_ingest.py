@@ -33,6 +33,7 @@ from driftline.store._schema import VersionSchema
 from driftline.store._types import utcnow
 from driftline.store._uuid7 import uuid7_strings
 from driftline.store._validate import validate_batch
+from driftline.store._window_keys import time_window_keys
 from driftline.store._windows import WindowStore
 
 __all__ = ["PredictionStore", "PreparedBatch"]
@@ -92,7 +93,7 @@ class PredictionStore(LabelStore, WindowStore):
         self.engine = engine
         self.compression: Compression = compression
         self.pg_bulk: Literal["copy", "executemany"] = pg_bulk
-        self._versions: dict[str, tuple[VersionSchema, str, int]] = {}
+        self._versions: dict[str, tuple[VersionSchema, str, int, int]] = {}
         self._window_ids: dict[tuple[str, int], str] = {}
 
     def prepare_batch(
@@ -105,7 +106,7 @@ class PredictionStore(LabelStore, WindowStore):
         result (alone or with others of the same version) to :meth:`store_prepared`.
         """
         now = utcnow()
-        schema, kind, size = self._version_info(version_id)
+        schema, kind, size, origin = self._version_info(version_id)
         checked = validate_batch(schema, table, now=now)
         rejected = self._rejected(checked.table, checked.reasons)
         refused = bool(all_or_nothing and rejected)
@@ -118,7 +119,8 @@ class PredictionStore(LabelStore, WindowStore):
             now,
             window_kind="rows" if kind == "rows" else "time",
             window_size=size,
-            windows=_windows_reached(checked.table, checked.valid, kind, size),
+            window_origin=origin,
+            windows=_windows_reached(checked.table, checked.valid, kind, size, origin),
         )
 
     def ingest_batch(
@@ -202,13 +204,13 @@ class PredictionStore(LabelStore, WindowStore):
             if b.valid_rows == 0:
                 results[i] = b.refusal()
         if live:
-            _, kind, size = self._version_info(version_id)
+            _, kind, size, origin = self._version_info(version_id)
             parts = [batches[i] for i in live]
             options = write_options(self.engine)
             for attempt in range(_ATTEMPTS):
                 try:
                     with self.engine.connect().execution_options(**options) as conn, conn.begin():
-                        stored, created = self._store(conn, version_id, parts, kind, size)
+                        stored, created = self._store(conn, version_id, parts, kind, size, origin)
                     break
                 except IntegrityError:
                     # A concurrent transaction stored some of these ids (or created the same
@@ -238,6 +240,7 @@ class PredictionStore(LabelStore, WindowStore):
         parts: Sequence[PreparedBatch],
         kind: str,
         size: int,
+        origin: int = 0,
     ) -> tuple[list[IngestResult], dict[tuple[str, int], str]]:
         tables = [p.table if p.valid.all() else p.table.filter(pa.array(p.valid)) for p in parts]
         owner = np.repeat(np.arange(len(parts)), [t.num_rows for t in tables])
@@ -266,7 +269,7 @@ class PredictionStore(LabelStore, WindowStore):
             try:
                 with conn.begin_nested():
                     written = self._write(
-                        conn, version_id, table, keep, owner, len(parts), kind, size
+                        conn, version_id, table, keep, owner, len(parts), kind, size, origin
                     )
             except IntegrityError:
                 known = existing_ids(conn, version_id, id_values[first].tolist())
@@ -274,7 +277,9 @@ class PredictionStore(LabelStore, WindowStore):
                     stored = pc.is_in(table["prediction_id"], value_set=pa.array(list(known)))
                     keep &= ~np.asarray(stored.to_numpy(zero_copy_only=False), dtype=bool)
         if written is None:
-            written = self._write(conn, version_id, table, keep, owner, len(parts), kind, size)
+            written = self._write(
+                conn, version_id, table, keep, owner, len(parts), kind, size, origin
+            )
         batch_ids, batch_ids_of, created = written
         if batch_ids:
             self._resolve_pending(conn, version_id, batch_ids)
@@ -303,6 +308,7 @@ class PredictionStore(LabelStore, WindowStore):
         n_owners: int,
         kind: str,
         size: int,
+        origin: int = 0,
     ) -> tuple[list[str], list[list[str]], dict[int, str]]:
         """Store the kept rows: index rows, one blob per window, window counters.
 
@@ -316,7 +322,7 @@ class PredictionStore(LabelStore, WindowStore):
         if table.num_rows == 0:
             return [], batch_ids_of, {}
         ts_us = table["timestamp"].cast(pa.int64()).to_numpy()
-        keys = self._window_keys(conn, version_id, ts_us, kind, size)
+        keys = self._window_keys(conn, version_id, ts_us, kind, size, origin)
         distinct = np.unique(keys)
         cached = {k: self._window_ids.get((version_id, k)) for k in distinct.tolist()}
         missing = [k for k, w in cached.items() if w is None]
@@ -372,7 +378,9 @@ class PredictionStore(LabelStore, WindowStore):
         return batch_ids, batch_ids_of, created
 
 
-def _windows_reached(table: pa.Table, valid: np.ndarray, kind: str, size: int) -> int:
+def _windows_reached(
+    table: pa.Table, valid: np.ndarray, kind: str, size: int, origin: int = 0
+) -> int:
     """How many windows the valid rows reach (time windows), or at most (row windows)."""
     rows = int(valid.sum())
     if rows == 0:
@@ -382,11 +390,11 @@ def _windows_reached(table: pa.Table, valid: np.ndarray, kind: str, size: int) -
     micros = table["timestamp"].cast(pa.int64())
     if not valid.all():
         micros = micros.filter(pa.array(valid))
-    width = size * 1_000_000
-    low, high = (v.as_py() // width for v in pc.min_max(micros).values())
+    width, shift = size * 1_000_000, origin * 1_000_000
+    low, high = ((v.as_py() - shift) // width for v in pc.min_max(micros).values())
     if high - low < 2:
         return int(high - low + 1)
-    keys = np.asarray(micros.to_numpy(), dtype=np.int64) // width
+    keys = time_window_keys(np.asarray(micros.to_numpy(), dtype=np.int64), size, origin)
     return int(np.unique(keys).size)
 
 

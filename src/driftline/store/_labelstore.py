@@ -35,23 +35,27 @@ class VersionCache:
     """What the store knows of each version: its schema and window (they never change)."""
 
     engine: Engine
-    _versions: dict[str, tuple[VersionSchema, str, int]]
+    _versions: dict[str, tuple[VersionSchema, str, int, int]]
 
-    def _version(self, conn: Connection, version_id: str) -> tuple[VersionSchema, str, int]:
+    def _version(self, conn: Connection, version_id: str) -> tuple[VersionSchema, str, int, int]:
+        """(schema, window kind, window size, window origin) of a version."""
         cached = self._versions.get(version_id)
         if cached is None:
             row = conn.execute(
                 select(
-                    ModelVersion.schema, ModelVersion.window_kind, ModelVersion.window_size
+                    ModelVersion.schema,
+                    ModelVersion.window_kind,
+                    ModelVersion.window_size,
+                    ModelVersion.window_origin,
                 ).where(ModelVersion.id == version_id)
             ).first()
             if row is None:
                 raise ParameterError(f"No model version with id {version_id!r}.")
-            cached = (VersionSchema.from_dict(row[0]), row[1], int(row[2]))
+            cached = (VersionSchema.from_dict(row[0]), row[1], int(row[2]), int(row[3]))
             self._versions[version_id] = cached
         return cached
 
-    def _version_info(self, version_id: str) -> tuple[VersionSchema, str, int]:
+    def _version_info(self, version_id: str) -> tuple[VersionSchema, str, int, int]:
         cached = self._versions.get(version_id)
         if cached is not None:  # no pool checkout (and no PostgreSQL ping) when known
             return cached
@@ -136,7 +140,7 @@ class LabelStore(VersionCache):
                 f"'prediction_ids' and 'labels' must be of equal length; got {len(prediction_ids)}"
                 f" ids and {len(labels)} labels."
             )
-        schema, _, _ = self._version_info(version_id)
+        schema = self._version_info(version_id)[0]
         classes = self._reference_classes(version_id) if schema.task == "multiclass" else None
         checked = validate_labels(schema.task, prediction_ids, labels, classes=classes)
         rejected = tuple(

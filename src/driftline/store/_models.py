@@ -153,6 +153,8 @@ class ModelVersion(Base):
     reference_data: Mapped[bytes | None] = mapped_column(LargeBinary)
     window_kind: Mapped[str] = mapped_column(String(8), default="time")
     window_size: Mapped[int] = mapped_column(BigInteger, default=3600)
+    #: Seconds from the epoch to the start of one time window (0: epoch-aligned).
+    window_origin: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from driftline.store._results import IngestResult, RejectedRow
+from driftline.store._window_keys import time_window_keys
 
 __all__ = ["PreparedBatch"]
 
@@ -40,6 +41,7 @@ class PreparedBatch:
     now: datetime
     window_kind: Literal["time", "rows"] = "time"
     window_size: int = 3600
+    window_origin: int = 0
     windows: int = 1
 
     @property
@@ -65,7 +67,7 @@ class PreparedBatch:
         # its later rows (possibly in an earlier window, hence part) are duplicates now.
         positions = np.setdiff1d(np.flatnonzero(self.valid), self._repeats(), assume_unique=True)
         if self.window_kind == "time":
-            keys = _time_keys(self.table, positions, self.window_size)
+            keys = _time_keys(self.table, positions, self.window_size, self.window_origin)
             order = np.argsort(keys, kind="stable")
             _, counts = np.unique(keys[order], return_counts=True)
             chunk_sorted, windows = _chunks(counts, max_windows, max_rows)
@@ -136,10 +138,9 @@ class PreparedBatch:
         )
 
 
-def _time_keys(table: pa.Table, positions: np.ndarray, size: int) -> np.ndarray:
+def _time_keys(table: pa.Table, positions: np.ndarray, size: int, origin: int = 0) -> np.ndarray:
     micros = pc.fill_null(table["timestamp"].cast(pa.int64()), 0).to_numpy()
-    width = size * 1_000_000
-    return np.asarray(micros[positions] // width, dtype=np.int64)
+    return time_window_keys(micros[positions], size, origin)
 
 
 def _chunks(counts: np.ndarray, max_windows: int, max_rows: int) -> tuple[np.ndarray, list[int]]:

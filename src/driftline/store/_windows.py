@@ -94,9 +94,15 @@ class WindowStore:
 
     # window keys ---------------------------------------------------------------------------
     def _window_keys(
-        self, conn: Connection, version_id: str, ts_us: np.ndarray, kind: str, size: int
+        self,
+        conn: Connection,
+        version_id: str,
+        ts_us: np.ndarray,
+        kind: str,
+        size: int,
+        origin: int = 0,
     ) -> np.ndarray:
-        return assign_window_keys(conn, version_id, ts_us, kind, size)
+        return assign_window_keys(conn, version_id, ts_us, kind, size, origin)
 
     # reading -------------------------------------------------------------------------------
     def windows(self, version_id: str) -> list[Window]:
@@ -389,16 +395,16 @@ class WindowStore:
             raise ParameterError("Give 'start' or 'window_key', not both.")
         options = write_options(self.engine)
         with self.engine.connect().execution_options(**options) as conn, conn.begin():
-            stmt = select(ModelVersion.window_kind, ModelVersion.window_size).where(
-                ModelVersion.id == version_id
-            )
+            stmt = select(
+                ModelVersion.window_kind, ModelVersion.window_size, ModelVersion.window_origin
+            ).where(ModelVersion.id == version_id)
             if conn.dialect.name == "postgresql":  # serialize with row-window ingestion
                 stmt = stmt.with_for_update()
             found = conn.execute(stmt).first()
             if found is None:
                 raise ParameterError(f"No model version with id {version_id!r}.")
-            kind, size = str(found[0]), int(found[1])
-            key = profile_window_key(conn, version_id, kind, size, start, window_key)
+            kind, size, origin = str(found[0]), int(found[1]), int(found[2])
+            key = profile_window_key(conn, version_id, kind, size, start, window_key, origin)
             window_id = upsert_windows(conn, version_id, [key], kind, size)[key]
             read = select(Window.profile, Window.row_count).where(Window.id == window_id)
             if conn.dialect.name == "postgresql":
