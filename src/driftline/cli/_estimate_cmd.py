@@ -7,8 +7,15 @@ from typing import Annotated
 
 import typer
 
-from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
-from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
+from driftline.cli._common import (
+    InputOptions,
+    JsonOption,
+    check_columns,
+    output_path,
+    split_columns,
+    with_input_options,
+)
+from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
 
 
 @with_input_options
@@ -52,7 +59,12 @@ def estimate(
     scores = score_columns(score) or []
     multiclass = isinstance(scores, dict) or len(scores) > 1
     one = scores[0] if isinstance(scores, list) and scores else ""
+    output_path(html, option="--html")
     ref_table, cur_table = inputs.read_pair(reference, current)
+    names = ref_table.column_names
+    check_columns("--target", [target], names, source="the reference file")
+    check_columns("--pred", [pred] if pred else None, names, source="the reference file")
+    check_columns("--features", split_columns(features), names, source="the reference file")
     ref, cur = ref_table.to_pandas(), cur_table.to_pandas()
     cbpe = CBPE(
         problem="multiclass" if multiclass else "binary",
@@ -70,10 +82,10 @@ def estimate(
     if json_output:
         print_json(result.to_dict())
     else:
-        console.print("\n".join(result.summary()), markup=False)
+        print_text("\n".join(result.summary()))
     if html is not None:
         result.to_html(html)
         if not json_output:
-            console.print(f"Report: {html}")
+            print_text(f"Report: {html}")
     if result.alerts or any(w.severity == "warning" for w in result.warnings):
         raise typer.Exit(EXIT_CHECK_FAILED)

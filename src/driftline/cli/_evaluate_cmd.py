@@ -8,8 +8,15 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import typer
 
-from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
-from driftline.cli._output import console, print_json
+from driftline.cli._common import (
+    InputOptions,
+    JsonOption,
+    did_you_mean,
+    output_path,
+    split_columns,
+    with_input_options,
+)
+from driftline.cli._output import print_json, print_text
 from driftline.exceptions import DataError, SchemaMismatchError
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -62,10 +69,14 @@ def _class_scores(
     return np.column_stack(cols).astype(np.float64), list(mapping)
 
 
+_OPTIONS = {"target": "--target", "score": "--score", "prediction": "--pred", "slice": "--slices"}
+
+
 def _required(table: Any, name: str, role: str) -> np.ndarray:
     if name not in table.column_names:
         raise SchemaMismatchError(
-            f"The {role} column {name!r} is not in the data; columns: {table.column_names}."
+            f"The {role} column {name!r} ({_OPTIONS[role]}) is not in the data"
+            f"{did_you_mean(name, table.column_names)}; its columns: {table.column_names[:20]}."
         )
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 
@@ -112,6 +123,7 @@ def evaluate(
         raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
     if score is None and pred is None:
         raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
+    output_path(html, option="--html")
     table = inputs.read(data, what="data")
     y_true = _required(table, target, "target")
     scores = score_columns(score)
@@ -156,12 +168,12 @@ def evaluate(
             payload["worst_slices"] = worst.to_dict()
         print_json(payload)
     else:
-        console.print(report.summary(), markup=False)
+        print_text(report.summary())
         if worst is not None:
-            console.print("\n" + worst.summary(), markup=False)
+            print_text("\n" + worst.summary())
     if html is not None:
         page = evaluation_report(report, y_true=y_true, y_score=y_score, y_pred=y_pred,
                                  pos_label=positive, worst=worst, title=f"Evaluation of {data.name}")  # fmt: skip
         page.write(html)
         if not json_output:
-            console.print(f"Report: {html}")
+            print_text(f"Report: {html}")

@@ -7,9 +7,17 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from driftline.cli._common import InputOptions, with_input_options
-from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
+from driftline.cli._common import InputOptions, output_path, with_input_options
+from driftline.cli._output import (
+    EXIT_CHECK_FAILED,
+    console,
+    print_json,
+    print_text,
+    print_warning,
+    sanitize,
+)
 from driftline.exceptions import ParameterError
 
 __all__ = ["gate_app"]
@@ -76,7 +84,9 @@ def run_command(
     from driftline.gate import run
 
     if allow_pickle:
-        err_console.print("warning: --allow-pickle: pickle files run code when loaded.")
+        print_warning("--allow-pickle: pickle files run code when loaded.")
+    for option, path in (("--markdown", markdown), ("--junit", junit), ("--html", html)):
+        output_path(path, option=option)
     report = run(
         policy,
         candidate=candidate,
@@ -90,30 +100,33 @@ def run_command(
     )
     for path, text in ((markdown, report.to_markdown), (junit, report.to_junit)):
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text(), encoding="utf-8")
     if html is not None:
         report.to_html(html)
     if json_output:
         print_json(report.to_dict())
+    elif not console.is_terminal:  # CI logs: one plain line per check, never wrapped
+        print_text(report.summary())
+        for label, path in (("Markdown", markdown), ("JUnit", junit), ("HTML", html)):
+            if path is not None:
+                print_text(f"{label}: {path}")
     else:
-        table = Table(title=report.headline(), title_justify="left")
+        table = Table(title=sanitize(report.headline()), title_justify="left")
         for col in ("status", "check", "observed", "threshold", "CI", "reason"):
             table.add_column(col, overflow="fold")
         for c in report.checks:
             thr = "-" if c.threshold is None else f"{c.direction} {c.threshold:.4g}"
             obs = "-" if c.observed is None else f"{c.observed:.4g}"
             table.add_row(
-                f"[{_STYLE[c.status]}]{c.status.upper().replace('_', ' ')}[/]", c.name, obs, thr,
-                c.interval,
-                c.reason,
-            )  # fmt: skip
+                f"[{_STYLE[c.status]}]{c.status.upper().replace('_', ' ')}[/]",
+                *(Text(sanitize(v, limit=None)) for v in (c.name, obs, thr, c.interval, c.reason)),
+            )
         console.print(table)
         for note in report.notes:
-            console.print(f"note: {note}", markup=False)
+            print_text(f"note: {note}")
         for label, path in (("Markdown", markdown), ("JUnit", junit), ("HTML", html)):
             if path is not None:
-                console.print(f"{label}: {path}", markup=False)
+                print_text(f"{label}: {path}")
     if report.verdict == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -130,7 +143,7 @@ def init_command(
 
     if path.exists() and not force:
         raise ParameterError(f"{str(path)!r} already exists; pass --force to overwrite it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    output_path(path, option="PATH")
     path.write_text(example_policy(), encoding="utf-8")
     console.print(f"Wrote {path}. Edit the target, thresholds and columns, then run:", markup=False)
     console.print(

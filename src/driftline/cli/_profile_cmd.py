@@ -11,11 +11,13 @@ from driftline.cli._common import (
     ColumnsOption,
     InputOptions,
     JsonOption,
+    check_columns,
     existing_path,
+    output_path,
     split_columns,
     with_input_options,
 )
-from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
+from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
 
 if TYPE_CHECKING:
     from driftline.profiles import DatasetProfile
@@ -31,7 +33,15 @@ def _load(path: Path, what: str, columns: list[str] | None, inputs: InputOptions
     with path.open("rb") as fh:
         saved = fh.read(len(_MAGIC)) == _MAGIC
     if saved:
-        return DatasetProfile.from_bytes(path.read_bytes())
+        found = DatasetProfile.from_bytes(path.read_bytes())
+        where = f"the saved profile {path.name!r}"
+        check_columns("--columns", columns, found.column_names, source=where)
+        if columns is None:
+            return found
+        return DatasetProfile(found.n_rows, tuple(found[name] for name in columns))
+    if columns is not None:
+        names = inputs.column_names(path, what=what)
+        check_columns("--columns", columns, names, source=f"the {what} file {path.name!r}")
     return inputs.profile(path, what=what, columns=columns)
 
 
@@ -58,6 +68,8 @@ def profile_command(
     from driftline.profiles import check_quality
 
     cols = split_columns(columns)
+    output_path(out, option="--out")
+    output_path(html, option="--html")
     current = _load(path, "data", cols, inputs)
     quality = None
     if reference is not None:
@@ -74,14 +86,14 @@ def profile_command(
             payload if quality is None else {"profile": payload, "quality": quality.to_dict()}
         )
     else:
-        console.print("\n".join(current.summary()), markup=False)
+        print_text("\n".join(current.summary()))
         if quality is not None:
-            console.print("\n" + "\n".join(quality.summary()), markup=False)
+            print_text("\n" + "\n".join(quality.summary()))
         if out is not None:
-            console.print(f"Profile written to {out} ({out.stat().st_size:,} bytes)")
+            print_text(f"Profile written to {out} ({out.stat().st_size:,} bytes)")
     if html is not None:
         current.to_report(quality, title=f"Profile of {path.name}").write(html)
         if not json_output:
-            console.print(f"Report: {html}")
+            print_text(f"Report: {html}")
     if quality is not None and not quality.passed:
         raise typer.Exit(EXIT_CHECK_FAILED)
