@@ -76,11 +76,14 @@ def test_terminal_escapes_from_a_csv_line_are_shown_not_interpreted(
 ) -> None:
     Path("evil.csv").write_text("a,b\n1,2\n3,\x1b[31mEVIL\x1b]0;owned\x07\x9b2J,5\n")
     for args in (("profile", "evil.csv"), ("drift", "ref.csv", "evil.csv")):
-        code, out, err = cli(capsys, *args)
+        code, _out, err = cli(capsys, *args)
         assert code == 2, err
-        assert "\x1b" not in err and "\x07" not in err and "\x9b" not in err
+        assert "\x1b" not in err
+        assert "\x07" not in err
+        assert "\x9b" not in err
         assert "\\x1b[31mEVIL" in err  # visible, so the user sees what the file holds
-        assert "\\x07" in err and "\\x9b" in err
+        assert "\\x07" in err
+        assert "\\x9b" in err
         assert len(err.strip().splitlines()) == 1
 
 
@@ -212,9 +215,11 @@ def test_unknown_columns_are_an_error_with_a_did_you_mean_on_every_command(
     for args, option, wrong, right in runs:
         code, _, err = cli(capsys, *args)
         assert code == 2, (args, err)
-        assert option in err and repr(wrong) in err, err
+        assert option in err, err
+        assert repr(wrong) in err, err
         assert f"did you mean {right!r}?" in err, err
-        assert "DriftDetector" not in err and "columns=[" not in err
+        assert "DriftDetector" not in err
+        assert "columns=[" not in err
         assert len(err.strip().splitlines()) == 1
 
 
@@ -222,9 +227,11 @@ def test_saved_profiles_honour_columns(data: Path, capsys: pytest.CaptureFixture
     assert cli(capsys, "profile", "ref.csv", "--out", "ref.dlprof")[0] == 0
     code, out, _ = cli(capsys, "profile", "ref.dlprof", "--columns", "num_00,cat_00", "--json")
     assert code == 0
-    assert "num_00" in out and "num_01" not in out
+    assert "num_00" in out
+    assert "num_01" not in out
     code, _, err = cli(capsys, "profile", "ref.dlprof", "--columns", "num_00x")
-    assert code == 2 and "did you mean 'num_00'?" in err
+    assert code == 2
+    assert "did you mean 'num_00'?" in err
 
 
 def test_an_unknown_exclude_is_a_warning_with_a_did_you_mean(
@@ -264,5 +271,6 @@ def test_the_gate_prints_one_plain_line_per_check_without_a_tty(
     checks = lines[2:4]
     assert [line.split()[0] for line in checks] == ["FAIL", "PASS"]
     assert all(line.endswith(", n=600)") for line in checks), lines  # the reason, same line
-    assert "─" not in result.stdout and "│" not in result.stdout  # no table borders
+    assert "─" not in result.stdout
+    assert "│" not in result.stdout
     assert not [line for line in lines[4:] if not line.startswith("note:")]
