@@ -19,6 +19,7 @@ from driftline.cli._monitor_cmd import monitor
 from driftline.cli._output import EXIT_USAGE, print_error
 from driftline.cli._profile_cmd import profile_command
 from driftline.cli._quickstart_cmd import quickstart
+from driftline.cli._schema_cmd import schema
 from driftline.cli._server_cmd import project_app, server, token_app
 from driftline.exceptions import DriftlineError
 
@@ -70,6 +71,7 @@ app.command("monitor")(monitor)
 app.add_typer(project_app)
 app.add_typer(token_app)
 app.add_typer(config_app)
+app.command("schema")(schema)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

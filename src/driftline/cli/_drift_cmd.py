@@ -123,7 +123,7 @@ def drift(
     if html is not None:
         report.to_html(html)
     if json_output:
-        print_json(report.to_dict())
+        print_json(report.to_dict(), schema="drift")
     else:
         print_text(report.summary())
         if html is not None:

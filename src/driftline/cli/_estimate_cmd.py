@@ -80,7 +80,7 @@ def estimate(
     )
     result = cbpe.estimate(cur, y_true=target if target in cur.columns else None)
     if json_output:
-        print_json(result.to_dict())
+        print_json(result.to_dict(), schema="estimate")
     else:
         print_text("\n".join(result.summary()))
     if html is not None:

@@ -166,7 +166,7 @@ def evaluate(
         payload = report.to_dict()
         if worst is not None:
             payload["worst_slices"] = worst.to_dict()
-        print_json(payload)
+        print_json(payload, schema="evaluate")
     else:
         print_text(report.summary())
         if worst is not None:

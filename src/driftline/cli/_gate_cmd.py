@@ -104,7 +104,7 @@ def run_command(
     if html is not None:
         report.to_html(html)
     if json_output:
-        print_json(report.to_dict())
+        print_json(report.to_dict(), schema="gate")
     elif not console.is_terminal:  # CI logs: one plain line per check, never wrapped
         print_text(report.summary())
         for label, path in (("Markdown", markdown), ("JUnit", junit), ("HTML", html)):

@@ -102,7 +102,11 @@ def _default(obj: Any) -> Any:
     return str(obj)
 
 
-def print_json(payload: Any) -> None:
-    """Write ``payload`` as indented JSON to standard output (no colour, no wrapping)."""
-    sys.stdout.write(json.dumps(payload, indent=2, default=_default, allow_nan=False) + "\n")
+def print_json(payload: dict[str, Any], *, schema: str) -> None:
+    """Write ``payload`` as indented JSON to standard output (no colour, no wrapping),
+    stamped with the id and version of its JSON Schema ``schema`` (see ``cli/schemas``)."""
+    from driftline.cli._schemas import stamped
+
+    text = json.dumps(stamped(schema, payload), indent=2, default=_default, allow_nan=False)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()

@@ -81,10 +81,9 @@ def profile_command(
     if out is not None:
         out.write_bytes(current.to_bytes())
     if json_output:
-        payload = current.to_dict()
-        print_json(
-            payload if quality is None else {"profile": payload, "quality": quality.to_dict()}
-        )
+        # One shape with or without --reference: the profile, and its quality or null.
+        quality_dict = None if quality is None else quality.to_dict()
+        print_json({**current.to_dict(), "quality": quality_dict}, schema="profile")
     else:
         print_text("\n".join(current.summary()))
         if quality is not None:

@@ -37,7 +37,7 @@ def quickstart(
         console.print("[bold]driftline quickstart[/bold] — a credit model meets a downturn\n")
     result = run_quickstart(out, seed=seed, rows_per_week=rows_per_week)
     if json_output:
-        print_json(result.to_dict())
+        print_json(result.to_dict(), schema="quickstart")
         return
     step = None
     for finding in result.findings:
