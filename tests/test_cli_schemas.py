@@ -108,11 +108,13 @@ def _run_json(args: tuple[str, ...]) -> dict[str, Any]:
     from driftline.cli import main
 
     out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(list(args))
-        except SystemExit as exc:
-            assert exc.code in (0, 1, None), (args, err.getvalue())
+    with (
+        contextlib.redirect_stdout(out),
+        contextlib.redirect_stderr(err),
+        pytest.raises(SystemExit) as exited,
+    ):
+        main(list(args))
+    assert exited.value.code in (0, 1, None), (args, err.getvalue())
     payload: dict[str, Any] = json.loads(out.getvalue())
     return payload
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from driftline.cli._output import print_warning
+from driftline.cli._progress import Steps
 from driftline.exceptions import DataError, DataWarning, ParameterError, SchemaMismatchError
 
 if TYPE_CHECKING:
@@ -314,15 +315,23 @@ class InputOptions:
         return []
 
     def read_pair(
-        self, reference: Path, current: Path, *, columns: Sequence[str] | None = None
+        self,
+        reference: Path,
+        current: Path,
+        *,
+        columns: Sequence[str] | None = None,
+        steps: Steps | None = None,
     ) -> tuple[pa.Table, pa.Table]:
         """Read a reference and a current file; a column without any value on one side
         takes its kind (and type) from the other side, so that it arrives as a column
         that is 100 % missing rather than a column of unknown kind."""
         from driftline.tabular import table_kinds, to_table
 
-        ref = self.read(reference, what="reference", columns=columns)
-        cur = self.read(current, what="current", columns=columns)
+        steps = steps or Steps(None)
+        with steps.step(f"read {reference.name}"):
+            ref = self.read(reference, what="reference", columns=columns)
+        with steps.step(f"read {current.name}"):
+            cur = self.read(current, what="current", columns=columns)
         ref_kinds, cur_kinds = table_kinds(ref), table_kinds(cur)
         for_ref = {n: k for n, k in cur_kinds.items() if k and ref_kinds.get(n, k) is None}
         for_cur = {n: k for n, k in ref_kinds.items() if k and cur_kinds.get(n, k) is None}

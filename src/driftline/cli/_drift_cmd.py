@@ -25,6 +25,7 @@ from driftline.cli._common import (
     with_input_options,
 )
 from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
+from driftline.cli._progress import Steps, progress_console
 from driftline.exceptions import InsufficientDataError, SchemaMismatchError
 
 _PERIODS = ("H", "D", "W", "M", "Q", "Y")
@@ -109,19 +110,24 @@ def drift(
             "use either --chunk-period or --chunk-size.", param_hint="--chunk-size"
         )
     output_path(html, option="--html")
-    ref, cur = inputs.read_pair(reference, current)
-    ref_cols = ref.column_names
-    _check_options(ref_cols, cur.column_names, names, left_out, timestamp)
-    if timestamp is not None and names is None and timestamp in ref_cols:
-        left_out = [*left_out, timestamp]  # the timestamp moves by construction
-    detector = DriftDetector(alpha=alpha, columns=names, exclude=left_out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # said above in the CLI's words
-        detector.fit(ref)
-    period: Any = chunk_period  # the detector refuses a period it does not know, by name
-    report = detector.compare(cur, timestamp=timestamp, chunk_period=period, chunk_size=chunk_size)
-    if html is not None:
-        report.to_html(html)
+    with Steps(progress_console(json_output)) as steps:
+        ref, cur = inputs.read_pair(reference, current, steps=steps)
+        ref_cols = ref.column_names
+        _check_options(ref_cols, cur.column_names, names, left_out, timestamp)
+        if timestamp is not None and names is None and timestamp in ref_cols:
+            left_out = [*left_out, timestamp]  # the timestamp moves by construction
+        detector = DriftDetector(alpha=alpha, columns=names, exclude=left_out)
+        with steps.step(f"fit the reference ({ref.num_rows:,} rows)"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # said above in the CLI's words
+            detector.fit(ref)
+        period: Any = chunk_period  # the detector refuses a period it does not know, by name
+        with steps.step(f"compare {cur.num_rows:,} rows"):
+            report = detector.compare(
+                cur, timestamp=timestamp, chunk_period=period, chunk_size=chunk_size
+            )
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                report.to_html(html)
     if json_output:
         print_json(report.to_dict(), schema="drift")
     else:

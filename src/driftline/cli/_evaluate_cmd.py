@@ -17,6 +17,7 @@ from driftline.cli._common import (
     with_input_options,
 )
 from driftline.cli._output import print_json, print_text
+from driftline.cli._progress import Steps, progress_console
 from driftline.exceptions import DataError, SchemaMismatchError
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -124,44 +125,54 @@ def evaluate(
     if score is None and pred is None:
         raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
     output_path(html, option="--html")
-    table = inputs.read(data, what="data")
-    y_true = _required(table, target, "target")
-    scores = score_columns(score)
-    labels: list[Any] | None = None
-    y_score: np.ndarray | None = None
-    if task == "multiclass" and scores is not None:
-        y_score, labels = _class_scores(table, scores, y_true)
-    elif scores is not None:
-        if isinstance(scores, dict) or len(scores) > 1:
-            raise typer.BadParameter(
-                f"task {task} takes one score column; per-class columns are for --task multiclass",
-                param_hint="--score",
+    with Steps(progress_console(json_output)) as steps:
+        with steps.step(f"read {data.name}"):
+            table = inputs.read(data, what="data")
+        y_true = _required(table, target, "target")
+        scores = score_columns(score)
+        labels: list[Any] | None = None
+        y_score: np.ndarray | None = None
+        if task == "multiclass" and scores is not None:
+            y_score, labels = _class_scores(table, scores, y_true)
+        elif scores is not None:
+            if isinstance(scores, dict) or len(scores) > 1:
+                raise typer.BadParameter(
+                    f"task {task} takes one score column; per-class columns are for --task multiclass",
+                    param_hint="--score",
+                )
+            y_score = _numeric(_column(table, scores[0], "score"), scores[0])
+        y_pred = _column(table, pred, "prediction")
+        positive: object = 1
+        if pos_label is not None:
+            positive = float(pos_label) if y_true.dtype.kind in "iufb" else pos_label
+        with steps.step(f"evaluate {table.num_rows:,} rows"):
+            report = run_evaluation(
+                y_true,
+                y_score,
+                y_pred,
+                task=task,  # type: ignore[arg-type]
+                threshold=threshold,
+                labels=labels,
+                pos_label=positive,
+                confidence=confidence,
+                random_state=0,
             )
-        y_score = _numeric(_column(table, scores[0], "score"), scores[0])
-    y_pred = _column(table, pred, "prediction")
-    positive: object = 1
-    if pos_label is not None:
-        positive = float(pos_label) if y_true.dtype.kind in "iufb" else pos_label
-    report = run_evaluation(
-        y_true,
-        y_score,
-        y_pred,
-        task=task,  # type: ignore[arg-type]
-        threshold=threshold,
-        labels=labels,
-        pos_label=positive,
-        confidence=confidence,
-        random_state=0,
-    )
-    slice_cols = split_columns(slices)
-    worst = None
-    if slice_cols and task == "binary":
-        for name in slice_cols:
-            _column(table, name, "slice")
-        features = table.select(slice_cols).to_pandas()
-        worst = find_worst_slices(
-            features, y_true, y_score, y_pred, threshold=threshold, random_state=0
-        )
+        slice_cols = split_columns(slices)
+        worst = None
+        if slice_cols and task == "binary":
+            for name in slice_cols:
+                _column(table, name, "slice")
+            features = table.select(slice_cols).to_pandas()
+            with steps.step("search the worst slices"):
+                worst = find_worst_slices(
+                    features, y_true, y_score, y_pred, threshold=threshold, random_state=0
+                )
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                page = evaluation_report(report, y_true=y_true, y_score=y_score, y_pred=y_pred,
+                                         pos_label=positive, worst=worst,
+                                         title=f"Evaluation of {data.name}")  # fmt: skip
+                page.write(html)
     if json_output:
         payload = report.to_dict()
         if worst is not None:
@@ -171,9 +182,5 @@ def evaluate(
         print_text(report.summary())
         if worst is not None:
             print_text("\n" + worst.summary())
-    if html is not None:
-        page = evaluation_report(report, y_true=y_true, y_score=y_score, y_pred=y_pred,
-                                 pos_label=positive, worst=worst, title=f"Evaluation of {data.name}")  # fmt: skip
-        page.write(html)
-        if not json_output:
-            print_text(f"Report: {html}")
+    if html is not None and not json_output:
+        print_text(f"Report: {html}")

@@ -18,6 +18,7 @@ from driftline.cli._output import (
     print_warning,
     sanitize,
 )
+from driftline.cli._progress import Steps, progress_console
 from driftline.exceptions import ParameterError
 
 __all__ = ["gate_app"]
@@ -87,22 +88,25 @@ def run_command(
         print_warning("--allow-pickle: pickle files run code when loaded.")
     for option, path in (("--markdown", markdown), ("--junit", junit), ("--html", html)):
         output_path(path, option=option)
-    report = run(
-        policy,
-        candidate=candidate,
-        champion=champion,
-        data=data,
-        train_data=train_data,
-        target=target,
-        allow_pickle=allow_pickle,
-        trusted_types=trust_type or (),
-        **inputs.to_gate(),
-    )
-    for path, text in ((markdown, report.to_markdown), (junit, report.to_junit)):
-        if path is not None:
-            path.write_text(text(), encoding="utf-8")
-    if html is not None:
-        report.to_html(html)
+    with Steps(progress_console(json_output)) as steps:
+        with steps.step(f"run the checks of {policy.name}"):
+            report = run(
+                policy,
+                candidate=candidate,
+                champion=champion,
+                data=data,
+                train_data=train_data,
+                target=target,
+                allow_pickle=allow_pickle,
+                trusted_types=trust_type or (),
+                **inputs.to_gate(),
+            )
+        for path, text in ((markdown, report.to_markdown), (junit, report.to_junit)):
+            if path is not None:
+                path.write_text(text(), encoding="utf-8")
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                report.to_html(html)
     if json_output:
         print_json(report.to_dict(), schema="gate")
     elif not console.is_terminal:  # CI logs: one plain line per check, never wrapped

@@ -18,6 +18,7 @@ from driftline.cli._common import (
     with_input_options,
 )
 from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
+from driftline.cli._progress import Steps, progress_console
 
 if TYPE_CHECKING:
     from driftline.profiles import DatasetProfile
@@ -70,16 +71,23 @@ def profile_command(
     cols = split_columns(columns)
     output_path(out, option="--out")
     output_path(html, option="--html")
-    current = _load(path, "data", cols, inputs)
     quality = None
-    if reference is not None:
-        ref = _load(reference, "reference", cols, inputs)
-        # A column without any value has no kind of its own: it takes the reference's.
-        current = current.adopt_kinds(ref.kinds)
-        ref = ref.adopt_kinds(current.kinds)
-        quality = check_quality(current, ref)
-    if out is not None:
-        out.write_bytes(current.to_bytes())
+    with Steps(progress_console(json_output)) as steps:
+        with steps.step(f"profile {path.name}"):
+            current = _load(path, "data", cols, inputs)
+        if reference is not None:
+            with steps.step(f"profile {reference.name}"):
+                ref = _load(reference, "reference", cols, inputs)
+            with steps.step("check quality"):
+                # A column without any value has no kind of its own: it takes the reference's.
+                current = current.adopt_kinds(ref.kinds)
+                ref = ref.adopt_kinds(current.kinds)
+                quality = check_quality(current, ref)
+        if out is not None:
+            out.write_bytes(current.to_bytes())
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                current.to_report(quality, title=f"Profile of {path.name}").write(html)
     if json_output:
         # One shape with or without --reference: the profile, and its quality or null.
         quality_dict = None if quality is None else quality.to_dict()
@@ -90,9 +98,7 @@ def profile_command(
             print_text("\n" + "\n".join(quality.summary()))
         if out is not None:
             print_text(f"Profile written to {out} ({out.stat().st_size:,} bytes)")
-    if html is not None:
-        current.to_report(quality, title=f"Profile of {path.name}").write(html)
-        if not json_output:
-            print_text(f"Report: {html}")
+    if html is not None and not json_output:
+        print_text(f"Report: {html}")
     if quality is not None and not quality.passed:
         raise typer.Exit(EXIT_CHECK_FAILED)
