@@ -133,6 +133,12 @@ def test_every_schema_is_a_valid_json_schema_with_a_versioned_id() -> None:
     assert sorted(p.stem for p in schemas.glob("*.json")) == sorted(SCHEMAS)
 
 
+def test_the_cli_page_documents_every_schema() -> None:
+    page = (Path(__file__).parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    for name in SCHEMAS:
+        assert f"| `{name}` | `{load_schema(name)['$id']}` |" in page, name
+
+
 def test_every_json_output_validates_against_its_schema(
     outputs: dict[str, list[dict[str, Any]]],
 ) -> None:
