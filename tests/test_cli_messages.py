@@ -242,7 +242,7 @@ def test_an_unknown_exclude_is_a_warning_with_a_did_you_mean(
     assert out.startswith(("No drift", "Drift"))
     assert err.strip() == (
         "warning: --exclude targt: the reference file has no such column "
-        "(did you mean 'target'?); nothing was left out for it."
+        "(did you mean 'target'?); nothing was excluded for it."
     )
 
 

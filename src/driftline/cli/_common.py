@@ -229,7 +229,7 @@ def warn_unknown_columns(
     for name in [n for n in names or () if n not in set(available)]:
         print_warning(
             f"{option} {name}: {source} has no such column{did_you_mean(name, available)}; "
-            "nothing was left out for it."
+            "nothing was excluded for it."
         )
 
 
