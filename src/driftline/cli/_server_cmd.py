@@ -96,7 +96,7 @@ def _engine(database_url: str | None) -> Engine:
 
 def _print_token(payload: dict[str, str], json_output: bool, what: str) -> None:
     if json_output:
-        print_json({**payload, "warning": _SHOWN_ONCE})
+        print_json({**payload, "warning": _SHOWN_ONCE}, schema="token")
         return
     console.print(what, markup=False)
     console.print(f"token: {payload['secret']}", markup=False)
