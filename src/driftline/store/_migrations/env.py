@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from driftline.store._engine import create_engine_from_url
-from driftline.store._models import Base
+from driftline.store._audit_tables import Base  # the metadata with every table
 
 
 def _run() -> None:
