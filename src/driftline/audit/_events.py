@@ -19,6 +19,7 @@ EVENT_TYPES: Final[Mapping[str, str]] = {
     "token.revoked": "an API token was revoked",
     "model.created": "a model was created",
     "version.registered": "a model version was registered",
+    "reference.attached": "reference data or a reference profile was set on a version (digest)",
     "artifact.uploaded": "a model artifact was stored (its sha256)",
     "gate.result_attached": "a gate report was attached to a version",
     "approval.requested": "an approval was requested",
