@@ -147,7 +147,7 @@ def test_personal_data_is_referenced_and_erasable(log: AuditLog) -> None:
         (lambda log: log.append("token.created", {"x": float("nan")}), "NaN"),
         (lambda log: log.append("token.created", {}, project=""), "project id"),
         (lambda log: log.append("token.created", {"b": "x" * 70_000}), "limit"),
-        (lambda log: log.inclusion_proof(0), "seq"),
+        (lambda log: log.inclusion_proof(0), "empty"),
         (lambda log: log.consistency_proof(0, 5), "second"),
         (lambda log: log.entries(limit=0), "limit"),
         (lambda log: log.subject(), "name"),

@@ -139,8 +139,8 @@ def test_rolled_back_tree_head(setup: tuple[AuditLog, Tamper]) -> None:
     # Replay an old, validly signed head as the latest one.
     db.run(
         "INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp_ms, key_id, public_key, "
-        "signature) SELECT tree_size, root_hash, timestamp_ms, key_id, public_key, signature "
-        "FROM audit_tree_heads WHERE tree_size = 5"
+        "signature, frontier) SELECT tree_size, root_hash, timestamp_ms, key_id, public_key, "
+        "signature, frontier FROM audit_tree_heads WHERE tree_size = 5"
     )
     found = _kinds(log)
     assert found["rollback"] == [12] and "extra" in found
@@ -173,7 +173,8 @@ def test_re_signed_head_with_another_key_is_untrusted(setup: tuple[AuditLog, Tam
     forged = sign_head(mallory, head.tree_size, head.root_hash, head.timestamp_ms + 1)
     db.run(
         "INSERT INTO audit_tree_heads (tree_size, root_hash, timestamp_ms, key_id, public_key, "
-        "signature) VALUES (?, ?, ?, ?, ?, ?)",
+        "signature, frontier) SELECT ?, ?, ?, ?, ?, ?, frontier FROM audit_tree_heads "
+        "WHERE id = 11",
         forged.tree_size, forged.root_hash, forged.timestamp_ms, forged.key_id,
         mallory.public_key, forged.signature,
     )  # fmt: skip
@@ -182,7 +183,9 @@ def test_re_signed_head_with_another_key_is_untrusted(setup: tuple[AuditLog, Tam
     assert _kinds(log)["signature"] == [3]
 
 
-def test_tampered_merkle_node(setup: tuple[AuditLog, Tamper]) -> None:
+def test_tampered_merkle_node_and_frontier(setup: tuple[AuditLog, Tamper]) -> None:
     log, db = setup
     db.run("UPDATE audit_nodes SET hash = ? WHERE level = 2 AND idx = 1", b"\x00" * 32)
     assert _kinds(log) == {"node": [None]}
+    db.run("UPDATE audit_tree_heads SET frontier = ? WHERE id = 11", b"\x00" * 64)
+    assert _kinds(log) == {"node": [11, None]}  # the head (during the pass), then the node

@@ -13,6 +13,7 @@ lone surrogates), string keys.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from decimal import Decimal
@@ -24,19 +25,7 @@ __all__ = ["canonical_json"]
 
 MAX_SAFE_INTEGER: Final = 2**53 - 1
 _MAX_DEPTH: Final = 64
-_ESCAPES: Final = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\b": "\\b",
-    "\t": "\\t",
-    "\n": "\\n",
-    "\f": "\\f",
-    "\r": "\\r",
-}
-_TRANSLATION: Final = {
-    **{i: f"\\u{i:04x}" for i in range(0x20)},
-    **{ord(k): v for k, v in _ESCAPES.items()},
-}
+_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def _number(value: float) -> str:
@@ -63,73 +52,91 @@ def _number(value: float) -> str:
     return sign + text
 
 
-def _string(value: str, where: str) -> str:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ParameterError(
-            f"The JSON string at {where} holds a lone surrogate ({value!r}); canonical JSON "
-            "(RFC 8785) needs valid Unicode text."
-        ) from None
-    return '"' + value.translate(_TRANSLATION) + '"'
+class _Refused(Exception):
+    """A value canonical JSON cannot hold; ``path`` is filled in on the way out."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path: list[str] = []
 
 
 def _utf16_key(key: str) -> bytes:
     return key.encode("utf-16-be", "surrogatepass")
 
 
-def _encode(value: Any, out: list[str], where: str, depth: int) -> None:
-    if depth > _MAX_DEPTH:
-        raise ParameterError(
-            f"The JSON value at {where} is nested deeper than {_MAX_DEPTH} levels; flatten it."
-        )
-    if value is None:
+def _needs_utf16_sort(keys: Any) -> bool:
+    # Code-point order (Python's) and UTF-16 order differ only between U+E000..U+FFFF and
+    # astral characters; most keys are plain ASCII.
+    return any(not k.isascii() for k in keys)
+
+
+def _encode(value: Any, out: list[str], depth: int) -> None:
+    # json's C string encoder (ensure_ascii=False) escapes exactly what RFC 8785 escapes:
+    # '"', '\\', \b \t \n \f \r, and other controls as lowercase \u00xx.
+    kind = type(value)
+    if kind is str:
+        out.append(_encode_string(value))
+    elif value is None:
         out.append("null")
     elif value is True:
         out.append("true")
     elif value is False:
         out.append("false")
-    elif isinstance(value, str):
-        out.append(_string(value, where))
-    elif isinstance(value, int):
-        if abs(value) > MAX_SAFE_INTEGER:
-            raise ParameterError(
-                f"The JSON integer at {where} is {value}, beyond ±(2**53 - 1); canonical "
-                "JSON numbers are doubles and cannot hold it exactly. Send it as a string."
+    elif kind is int or (isinstance(value, int) and kind is not bool):
+        if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
+            out.append(str(int(value)))
+        else:
+            raise _Refused(
+                f"is {value}, beyond ±(2**53 - 1); canonical JSON numbers are doubles and "
+                "cannot hold it exactly. Send it as a string"
             )
-        out.append(str(int(value)))
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise ParameterError(
-                f"The JSON number at {where} is {value!r}; JSON has no NaN or infinity."
-            )
+            raise _Refused(f"is {value!r}; JSON has no NaN or infinity")
         out.append(_number(value))
+    elif isinstance(value, str):
+        out.append(_encode_string(str(value)))
+    elif depth >= _MAX_DEPTH:
+        raise _Refused(f"is nested deeper than {_MAX_DEPTH} levels; flatten it")
     elif isinstance(value, Mapping):
-        for key in value:
-            if not isinstance(key, str):
-                raise ParameterError(
-                    f"The JSON object at {where} has a key of type {type(key).__name__} "
-                    f"({key!r}); JSON object keys are strings."
+        keys = list(value)
+        for key in keys:
+            if type(key) is not str:
+                raise _Refused(
+                    f"has a key of type {type(key).__name__} ({key!r}); JSON object keys are "
+                    "strings"
                 )
+        keys.sort(key=_utf16_key) if _needs_utf16_sort(keys) else keys.sort()
         out.append("{")
-        for i, key in enumerate(sorted(value, key=_utf16_key)):
-            if i:
+        first = True
+        for key in keys:
+            if not first:
                 out.append(",")
-            out.append(_string(key, where))
+            first = False
+            out.append(_encode_string(key))
             out.append(":")
-            _encode(value[key], out, f"{where}.{key}", depth + 1)
+            try:
+                _encode(value[key], out, depth + 1)
+            except _Refused as exc:
+                exc.path.append(f".{key}")
+                raise
         out.append("}")
     elif isinstance(value, list | tuple):
         out.append("[")
         for i, item in enumerate(value):
             if i:
                 out.append(",")
-            _encode(item, out, f"{where}[{i}]", depth + 1)
+            try:
+                _encode(item, out, depth + 1)
+            except _Refused as exc:
+                exc.path.append(f"[{i}]")
+                raise
         out.append("]")
     else:
-        raise ParameterError(
-            f"The value at {where} is a {type(value).__name__} ({value!r:.80}); canonical JSON "
-            "holds only dicts, lists, strings, numbers, booleans and None."
+        raise _Refused(
+            f"is a {type(value).__name__} ({value!r:.80}); canonical JSON holds only dicts, "
+            "lists, strings, numbers, booleans and None"
         )
 
 
@@ -144,5 +151,17 @@ def canonical_json(value: Any) -> bytes:
     driftline.exceptions.ParameterError: The JSON number at $.n is nan; JSON has no NaN or infinity.
     """
     out: list[str] = []
-    _encode(value, out, "$", 0)
-    return "".join(out).encode("utf-8")
+    try:
+        _encode(value, out, 0)
+    except _Refused as exc:
+        where = "$" + "".join(reversed(exc.path))
+        what = "number" if "NaN" in exc.message or "2**53" in exc.message else "value"
+        raise ParameterError(f"The JSON {what} at {where} {exc.message}.") from None
+    text = "".join(out)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ParameterError(
+            f"A JSON string holds a lone surrogate ({text[exc.start : exc.end]!r} at character "
+            f"{exc.start}); canonical JSON (RFC 8785) needs valid Unicode text."
+        ) from None

@@ -50,7 +50,15 @@ _PG_LOCK: Final = 0x646C2D6175646974
 _MEMORY_KEYS: weakref.WeakKeyDictionary[Engine, SigningKey] = weakref.WeakKeyDictionary()
 _MEMORY_LOCK = threading.Lock()
 _MAX_BATCH: Final = 10_000
+_HEADS = AuditTreeHead.__table__
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+_LATEST = select(_HEADS.c.tree_size, _HEADS.c.frontier).order_by(_HEADS.c.id.desc()).limit(1)
+_TOP = select(func.max(AuditEntry.__table__.c.seq))
+_INSERT_ENTRY = insert(AuditEntry.__table__)
+_INSERT_NODE = insert(AuditNode.__table__)
+_INSERT_HEAD = insert(_HEADS)
 _MAX_LIST: Final = 1000
+_MAX_INT: Final = 2**62
 
 
 def _ms(when: datetime) -> int:
@@ -121,6 +129,13 @@ def _proof(session: Session, build: Callable[[Callable[[int, int], bytes]], list
         return found
 
     return build(subtree)
+
+
+def _check_int(name: str, value: object, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= _MAX_INT:
+        raise ParameterError(
+            f"The {name!r} parameter must be an integer in [{low}, 2**62]; got {value!r}."
+        )
 
 
 def _head_of(row: AuditTreeHead) -> SignedTreeHead:
@@ -248,22 +263,22 @@ class AuditLog:
             return self._append(own, events, key)
 
     def _append(self, session: Session, events: list[Event], key: SigningKey) -> list[LoggedEvent]:
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK})
-        size = session.scalar(
-            select(AuditTreeHead.tree_size).order_by(AuditTreeHead.id.desc()).limit(1)
-        )
-        size = 0 if size is None else int(size)
-        top = session.scalar(select(func.max(AuditEntry.seq)))
+        conn = session.connection()
+        if conn.dialect.name == "postgresql":
+            conn.execute(_LOCK, {"k": _PG_LOCK})
+        latest = conn.execute(_LATEST).first()
+        size, packed = (0, b"") if latest is None else (int(latest[0]), bytes(latest[1]))
+        top = conn.execute(_TOP).scalar()
         count = 0 if top is None else int(top) + 1
-        if count != size:
+        positions = Frontier.positions(size)
+        if count != size or len(packed) != 32 * len(positions):
             raise AuditIntegrityError(
                 f"The audit log holds {count} entries but its latest signed tree head covers "
                 f"{size}; nothing is appended until 'driftline audit verify' explains why."
             )
-        positions = Frontier.positions(size)
-        stored = _fetch(session, positions)
-        frontier = Frontier(size, [(lv, stored[(lv, i)]) for lv, i in positions])
+        frontier = Frontier(
+            size, [(lv, packed[32 * k : 32 * k + 32]) for k, (lv, _i) in enumerate(positions)]
+        )
         nodes: list[dict[str, Any]] = []
         now = datetime.now(UTC)
 
@@ -288,22 +303,21 @@ class AuditLog:
                 }
             )
             out.append(LoggedEvent(seq, event.event_type, event.project, now, record, leaf))
-        session.execute(insert(AuditEntry), rows)
+        conn.execute(_INSERT_ENTRY, rows)
         if nodes:
-            session.execute(insert(AuditNode), nodes)
+            conn.execute(_INSERT_NODE, nodes)
         head = sign_head(key, frontier.size, frontier.root(), _ms(now))
-        session.execute(
-            insert(AuditTreeHead),
-            [
-                {
-                    "tree_size": head.tree_size,
-                    "root_hash": head.root_hash,
-                    "timestamp_ms": head.timestamp_ms,
-                    "key_id": head.key_id,
-                    "public_key": key.public_key,
-                    "signature": head.signature,
-                }
-            ],
+        conn.execute(
+            _INSERT_HEAD,
+            {
+                "tree_size": head.tree_size,
+                "root_hash": head.root_hash,
+                "timestamp_ms": head.timestamp_ms,
+                "key_id": head.key_id,
+                "public_key": key.public_key,
+                "signature": head.signature,
+                "frontier": b"".join(h for _lv, h in frontier.nodes),
+            },
         )
         return out
 
@@ -356,6 +370,8 @@ class AuditLog:
 
         An empty log answers a freshly signed head of size 0 (it is not stored).
         """
+        if size is not None:
+            _check_int("size", size, 0)
         with self._reads() as session:
             query = select(AuditTreeHead).order_by(AuditTreeHead.id.desc()).limit(1)
             if size is not None:
@@ -383,8 +399,7 @@ class AuditLog:
             raise ParameterError(
                 f"The 'limit' parameter must be an integer in [1, {_MAX_LIST}]; got {limit!r}."
             )
-        if isinstance(after, bool) or not isinstance(after, int):
-            raise ParameterError(f"The 'after' parameter must be an integer; got {after!r}.")
+        _check_int("after", after, -1)
         query = select(AuditEntry).where(AuditEntry.seq > after)
         if project is not None:
             query = query.where(AuditEntry.project_id == project)
@@ -394,6 +409,7 @@ class AuditLog:
 
     def entry(self, seq: int) -> LoggedEvent:
         """The entry ``seq`` (``NotFoundError`` if there is none)."""
+        _check_int("seq", seq, 0)
         with self._reads() as session:
             row = session.get(AuditEntry, seq)
         if row is None:
@@ -412,8 +428,10 @@ class AuditLog:
         """The audit path of entry ``seq`` in the tree of ``size`` entries (default: the
         latest head's): O(log n) hashes."""
         current = self.size()
+        if current == 0:
+            raise ParameterError("The audit log is empty: there is no entry to prove.")
         size = current if size is None else self._check_sizes("size", size, 1, current)
-        self._check_sizes("seq", seq, 0, size - 1) if size else self._check_sizes("seq", seq, 0, -1)
+        self._check_sizes("seq", seq, 0, size - 1)
         with self._reads() as session:
             path = _proof(session, lambda sub: inclusion_path(seq, size, sub))
             leaf = _fetch(session, [(0, seq)])[(0, seq)]

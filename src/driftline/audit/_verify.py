@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Final
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from driftline.audit._keys import SignedTreeHead, head_message, key_id, verify_signature
 from driftline.audit._merkle import EMPTY_ROOT, Frontier
@@ -19,6 +20,36 @@ __all__ = ["verify_database"]
 
 _MAX_PROBLEMS: Final = 100
 _CHUNK: Final = 20_000
+# The end of every canonical record: its keys are sorted, so project, seq, time, type and v
+# come last, after the payload. Read without parsing the payload (json.loads is the slow
+# part of verifying); anything else falls back to json.loads.
+_TAIL: Final = re.compile(
+    rb',"project":(null|"[^"\\]*"),"seq":(\d+),"time":"[^"\\]*","type":"([a-z0-9_.]+)","v":1}\Z'
+)
+
+
+def _frontier(count: int, hashes: list[bytes]) -> Frontier:
+    levels = [lv for lv, _i in Frontier.positions(count)]
+    return Frontier(count, list(zip(levels, hashes, strict=True)))
+
+
+def _batches(conn: Connection, sql: str) -> Iterator[list[Any]]:
+    """The rows of ``sql`` in batches, through the driver's own cursor (server-side on
+    PostgreSQL), without SQLAlchemy's per-row overhead."""
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = driver.cursor(name=f"driftline_audit_verify_{id(conn)}")  # type: ignore[union-attr]
+    else:
+        cursor = driver.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while True:
+            rows = cursor.fetchmany(_CHUNK)
+            if not rows:
+                return
+            yield rows
+    finally:
+        cursor.close()
 
 
 class _Problems:
@@ -118,8 +149,8 @@ def verify_database(
     problems = _Problems()
     with engine.connect() as conn:
         heads = conn.exec_driver_sql(
-            "SELECT id, tree_size, root_hash, timestamp_ms, key_id, public_key, signature "
-            "FROM audit_tree_heads ORDER BY id"
+            "SELECT id, tree_size, root_hash, timestamp_ms, key_id, public_key, signature, "
+            "frontier FROM audit_tree_heads ORDER BY id"
         ).all()
         _check_heads(heads, trusted, source, problems)
         by_size: dict[int, list[Any]] = defaultdict(list)
@@ -128,15 +159,11 @@ def verify_database(
         wanted: dict[int, list[tuple[str, bytes]]] = defaultdict(list)
         for cp in checkpoints:
             wanted[int(cp["tree_size"])].append(("checkpoint", bytes.fromhex(cp["root_hash"])))
-        computed_nodes: dict[int, list[bytes]] = defaultdict(list)
-        frontier = Frontier()
+        computed_nodes: list[list[bytes]] = [[] for _ in range(65)]
         moved: dict[int, int] = {}
         expected = 0
         sha256 = hashlib.sha256
         loads = json.loads
-
-        def on_node(level: int, idx: int, value: bytes) -> None:
-            computed_nodes[level].append(value)
 
         def check_size(size: int, root: bytes) -> None:
             for h in by_size.get(size, ()):
@@ -157,34 +184,47 @@ def verify_database(
                     )
 
         check_size(0, EMPTY_ROOT)
-        result = conn.execution_options(stream_results=True, yield_per=_CHUNK).exec_driver_sql(
-            "SELECT seq, event_type, project_id, record, leaf_hash FROM audit_entries ORDER BY seq"
-        )
-        for seq, event_type, project_id, record, stored_leaf in result:
-            record = bytes(record)
-            if seq != expected:
-                if seq > expected:
-                    span = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
+        hashes: list[bytes] = []  # the frontier: the perfect subtrees' hashes, left first
+        tail = _TAIL.search
+        check_at = set(by_size) | set(wanted)
+        count = 0
+        for rows in _batches(
+            conn,
+            "SELECT seq, event_type, project_id, record, leaf_hash FROM audit_entries "
+            "ORDER BY seq",
+        ):
+            for seq, event_type, project_id, record, stored_leaf in rows:
+                if seq != expected:
+                    if seq > expected:
+                        span = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
+                        problems.add(
+                            "missing",
+                            f"Entries {span} are missing (deleted): the sequence jumps from "
+                            f"{expected - 1} to {seq}.",
+                            seq=expected,
+                        )
+                    expected = seq
+                leaf = sha256(b"\x00" + record).digest()
+                if leaf != stored_leaf:
                     problems.add(
-                        "missing",
-                        f"Entries {span} are missing (deleted): the sequence jumps from "
-                        f"{expected - 1} to {seq}.",
-                        seq=expected,
+                        "edited",
+                        f"Entry {seq} was edited: its record does not hash to its stored leaf "
+                        "hash.",
+                        seq=seq,
                     )
-                expected = seq
-            leaf = sha256(b"\x00" + record).digest()
-            if leaf != bytes(stored_leaf):
-                problems.add(
-                    "edited",
-                    f"Entry {seq} was edited: its record does not hash to its stored leaf hash.",
-                    seq=seq,
-                )
-            try:
-                fields = loads(record)
-                claimed, kind, project = fields["seq"], fields["type"], fields["project"]
-            except (ValueError, KeyError, TypeError):
-                problems.add("edited", f"Entry {seq}'s record is not a log record.", seq=seq)
-            else:
+                found = tail(record, len(record) - 300)  # the tail is < 300 bytes
+                if found is not None:
+                    raw_project, raw_seq, raw_kind = found.groups()
+                    claimed = int(raw_seq)
+                    kind = raw_kind.decode()
+                    project = None if raw_project == b"null" else raw_project[1:-1].decode()
+                else:
+                    try:  # not the canonical tail (e.g. a project id with escapes): parse it
+                        fields = loads(record)
+                        claimed, kind, project = fields["seq"], fields["type"], fields["project"]
+                    except (ValueError, KeyError, TypeError):
+                        problems.add("edited", f"Entry {seq}'s record is not a log record.", seq=seq)
+                        claimed, kind, project = seq, event_type, project_id
                 if claimed != seq:
                     moved[seq] = claimed
                 if kind != event_type or project != project_id:
@@ -194,11 +234,28 @@ def verify_database(
                         f"{project_id!r}) differ from its record ({kind!r}, {project!r}).",
                         seq=seq,
                     )
-            frontier.append(leaf, on_node)
-            expected += 1
-            size = frontier.size
-            if size in by_size or size in wanted:
-                check_size(size, frontier.root())
+                # append to the frontier: one merge per trailing 1 bit of the count, each
+                # completing a perfect subtree
+                current, bits, level = leaf, count, 0
+                while bits & 1:
+                    current = sha256(b"\x01" + hashes.pop() + current).digest()
+                    level += 1
+                    computed_nodes[level].append(current)
+                    bits >>= 1
+                hashes.append(current)
+                count += 1
+                expected += 1
+                if count in check_at:
+                    check_size(count, _frontier(count, hashes).root())
+                    for h in by_size.get(count, ()):
+                        if bytes(h.frontier) != b"".join(hashes):
+                            problems.add(
+                                "node",
+                                f"Tree head #{h.id} (size {count}) stores a frontier that is "
+                                "not the tree's: the next append would sign a wrong root.",
+                                head=h.id,
+                            )
+        frontier = _frontier(count, hashes)
         count = frontier.size
         _classify(moved, problems)
 
@@ -227,24 +284,37 @@ def verify_database(
             )
 
         # The stored perfect subtrees must be the recomputed ones (proofs are built from them).
-        level_rows = conn.execution_options(stream_results=True, yield_per=_CHUNK).exec_driver_sql(
-            "SELECT level, idx, hash FROM audit_nodes ORDER BY level, idx"
-        )
-        seen: dict[int, int] = defaultdict(int)
-        for level, idx, value in level_rows:
-            mine = computed_nodes.get(level, [])
-            if idx >= len(mine) or bytes(value) != mine[idx]:
+        # Level by level, in index order: one column, compared in bulk.
+        for level, count_at in conn.exec_driver_sql(
+            "SELECT level, COUNT(*) FROM audit_nodes GROUP BY level ORDER BY level"
+        ).all():
+            mine = computed_nodes[level] if 0 < level < len(computed_nodes) else []
+            if count_at != len(mine):
                 problems.add(
                     "node",
-                    f"Stored Merkle node (level {level}, index {idx}) is not the hash recomputed "
-                    "from the entries; proofs built from it would fail.",
+                    f"{count_at} Merkle nodes of level {level} are stored where the entries "
+                    f"make {len(mine)}: nodes were inserted or deleted.",
                 )
-            seen[level] += 1
-        for level, values in computed_nodes.items():
-            if seen[level] < len(values):
+        for level in range(1, len(computed_nodes)):
+            mine = computed_nodes[level]
+            if not mine:
+                break
+            stored = [
+                row[0]
+                for rows in _batches(
+                    conn, f"SELECT hash FROM audit_nodes WHERE level = {level} ORDER BY idx"
+                )
+                for row in rows
+            ]
+            if stored != mine:
+                first = next(
+                    (i for i, (a, b) in enumerate(zip(stored, mine, strict=False)) if a != b),
+                    min(len(stored), len(mine)),
+                )
                 problems.add(
                     "node",
-                    f"{len(values) - seen[level]} Merkle nodes of level {level} are missing.",
+                    f"Stored Merkle node (level {level}, index {first}) is not the hash "
+                    "recomputed from the entries; proofs built from it would fail.",
                 )
     for cp in checkpoints:
         head = SignedTreeHead.from_dict(cp)

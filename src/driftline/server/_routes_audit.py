@@ -27,6 +27,7 @@ API_PREFIX = "/api/v1"
 AUDIT = "/projects/{project}/audit"
 
 router = APIRouter(prefix=API_PREFIX, tags=["audit"])
+_MAX = 2**62  # sizes and sequence numbers fit a signed 64-bit column
 
 
 class TreeHeadOut(BaseModel):
@@ -95,7 +96,7 @@ def _refused(exc: ParameterError) -> ApiError:
 def tree_head(
     request: Request,
     ctx: Annotated[ProjectContext, project_access("viewer")],
-    size: Annotated[int | None, Query(ge=0, description="A past head of this size.")] = None,
+    size: Annotated[int | None, Query(ge=0, le=_MAX, description="A past head of this size.")] = None,
 ) -> TreeHeadOut:
     log = _log(request)
     try:
@@ -109,7 +110,7 @@ def tree_head(
 def entries(
     request: Request,
     ctx: Annotated[ProjectContext, project_access("viewer")],
-    after: Annotated[int, Query(ge=-1, description="Entries with seq above this.")] = -1,
+    after: Annotated[int, Query(ge=-1, le=_MAX, description="Entries with seq above this.")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     proofs: Annotated[bool, Query(description="Add each entry's inclusion proof.")] = False,
 ) -> EntriesOut:
@@ -155,10 +156,10 @@ def inclusion_proof(
     request: Request,
     ctx: Annotated[ProjectContext, project_access("viewer")],
     seq: Annotated[
-        int | None, Query(ge=0, description="The entry (default: the project's latest).")
+        int | None, Query(ge=0, le=_MAX, description="The entry (default: the project's latest).")
     ] = None,
     size: Annotated[
-        int | None, Query(ge=1, description="Tree size (default: the latest head's).")
+        int | None, Query(ge=1, le=_MAX, description="Tree size (default: the latest head's).")
     ] = None,
 ) -> InclusionOut:
     log = _log(request)
@@ -187,9 +188,9 @@ def inclusion_proof(
 def consistency_proof(
     request: Request,
     ctx: Annotated[ProjectContext, project_access("viewer")],
-    first: Annotated[int | None, Query(ge=0, description="Older size (default: second).")] = None,
+    first: Annotated[int | None, Query(ge=0, le=_MAX, description="Older size (default: second).")] = None,
     second: Annotated[
-        int | None, Query(ge=0, description="Newer size (default: the latest head's).")
+        int | None, Query(ge=0, le=_MAX, description="Newer size (default: the latest head's).")
     ] = None,
 ) -> ConsistencyOut:
     log = _log(request)

@@ -6,7 +6,8 @@
   No foreign key: deleting a project keeps its audit trail.
 - ``audit_nodes``: the hashes of the Merkle tree's perfect subtrees above the leaves
   (``level`` >= 1, ``idx`` from the left), so that proofs and appends read O(log n) rows.
-- ``audit_tree_heads``: the signed tree heads, one per append batch, in signing order.
+- ``audit_tree_heads``: the signed tree heads, one per append batch, in signing order, each
+  with the tree's frontier (its perfect subtrees) so that the next append reads one row.
 - ``audit_subjects``: personal data (names, e-mails) that entries reference by id and never
   hash in; erasing a person clears the row and leaves the chain intact.
 """
@@ -57,6 +58,9 @@ class AuditTreeHead(Base):
     key_id: Mapped[str] = mapped_column(String(64))
     public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
     signature: Mapped[bytes] = mapped_column(LargeBinary(64))
+    #: The perfect subtrees at this size, left to right (32 bytes each): the next append
+    #: starts from them. A cache of ``audit_nodes``, checked by verification.
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class AuditSubject(Base):

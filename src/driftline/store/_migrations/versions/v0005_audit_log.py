@@ -7,7 +7,8 @@ Create Date: 2026-12-02 11:00:00
 - ``audit_entries`` (seq, event type, project id, canonical JSON record, leaf hash, time)
   with ``ix_audit_entries_project_seq``; no foreign key, so deleting a project keeps its trail.
 - ``audit_nodes`` (level, idx, hash): perfect subtrees of the Merkle tree.
-- ``audit_tree_heads``: Ed25519-signed tree heads, one per append batch.
+- ``audit_tree_heads``: Ed25519-signed tree heads, one per append batch, with the tree's
+  frontier (perfect subtrees) at that size.
 - ``audit_subjects``: names and e-mails referenced by entries, erasable.
 """
 
@@ -54,6 +55,7 @@ def upgrade() -> None:
         sa.Column("key_id", sa.String(length=64), nullable=False),
         sa.Column("public_key", sa.LargeBinary(length=32), nullable=False),
         sa.Column("signature", sa.LargeBinary(length=64), nullable=False),
+        sa.Column("frontier", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_tree_heads")),
     )
     op.create_table(
