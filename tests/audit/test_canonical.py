@@ -75,7 +75,7 @@ def test_every_double_bit_pattern_prints_as_ecmascript(bits: int) -> None:
         (333333333.3333333, b"333333333.3333333"),
         (-1.5, b"-1.5"),
         # strings: only what JSON needs is escaped, in lowercase hex; the rest is UTF-8
-        ("\u20ac$\u000f\nA'B\"\\\\\"/", '"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"'.encode()),
+        ('\u20ac$\u000f\nA\'B"\\\\"/', '"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"'.encode()),
         ("\u007f\u2028", '"\u007f\u2028"'.encode()),
         # keys sorted by UTF-16 code units (U+E000 sorts after an astral character)
         ({"\ue000": 1, "\U0001f600": 2, "a": 3}, '{"a":3,"\U0001f600":2,"\ue000":1}'.encode()),

@@ -35,7 +35,8 @@ def _offline(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         [sys.executable, "-S", "-c", "import driftline"],
         env=env, cwd=tmp_path, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    assert probe.returncode != 0 and "No module named 'driftline'" in probe.stderr
+    assert probe.returncode != 0
+    assert "No module named 'driftline'" in probe.stderr
     return subprocess.run(
         [sys.executable, "-S", str(_script(tmp_path)), *args],
         env=env, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=60,
@@ -47,7 +48,8 @@ def populated(run_cli: Run, tmp_path: Path) -> Path:
     assert run_cli("project", "create", "demo", "--json").returncode == 0
     assert run_cli("token", "create", "--project", "demo", "--role", "viewer").returncode == 0
     db = tmp_path / ".driftline" / "driftline.db"
-    assert db.exists() and (tmp_path / ".driftline" / "driftline.db.audit-key.pem").exists()
+    assert db.exists()
+    assert (tmp_path / ".driftline" / "driftline.db.audit-key.pem").exists()
     return db
 
 
@@ -68,7 +70,8 @@ def test_verify_export_and_offline_check(run_cli: Run, populated: Path, tmp_path
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok: 4 entries")
     r = run_cli("audit", "verify", "--json", "--public-key", key, "--checkpoint", "old.json")
-    assert r.returncode == 0 and json.loads(r.stdout)["ok"] is True
+    assert r.returncode == 0
+    assert json.loads(r.stdout)["ok"] is True
 
 
 def test_offline_check_refuses_forgeries(run_cli: Run, populated: Path, tmp_path: Path) -> None:
@@ -99,7 +102,8 @@ def test_offline_check_refuses_forgeries(run_cli: Run, populated: Path, tmp_path
         (drop_proof, "rewritten since the old checkpoint"),
     ):
         done = _offline(tmp_path, forged(change, "f.json"), key, "old.json")
-        assert done.returncode == 1 and reason in done.stderr, (reason, done.stderr)
+        assert done.returncode == 1, (reason, done.stderr)
+        assert reason in done.stderr, (reason, done.stderr)
     other = "11" * 32
     assert _offline(tmp_path, "new.json", other).returncode == 1
 
@@ -135,12 +139,16 @@ def test_usage_errors_exit_2(run_cli: Run, args: tuple[str, ...], message: str) 
     assert message in r.stderr
 
 
-def test_since_a_longer_checkpoint_is_refused(run_cli: Run, populated: Path, tmp_path: Path) -> None:
+def test_since_a_longer_checkpoint_is_refused(
+    run_cli: Run, populated: Path, tmp_path: Path
+) -> None:
     assert run_cli("audit", "export", "-o", "cp.json").returncode == 0
     doc = json.loads((tmp_path / "cp.json").read_text())
     doc["checkpoint"]["tree_size"] = 99
     (tmp_path / "cp.json").write_text(json.dumps(doc))
     r = run_cli("audit", "export", "--since", "cp.json")
-    assert r.returncode == 2 and "truncated or rolled back" in r.stderr
+    assert r.returncode == 2
+    assert "truncated or rolled back" in r.stderr
     r = run_cli("audit", "verify", "--checkpoint", "cp.json")
-    assert r.returncode == 1 and "checkpoint" in r.stderr
+    assert r.returncode == 1
+    assert "checkpoint" in r.stderr

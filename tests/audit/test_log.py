@@ -31,7 +31,9 @@ BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
 @pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, new_database_url: Callable[[str], str]) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, new_database_url: Callable[[str], str]
+) -> Iterator[Engine]:
     eng = create_engine_from_url(new_database_url(request.param))
     migrate(eng)
     yield eng
@@ -48,11 +50,14 @@ def test_append_hashes_the_canonical_record(log: AuditLog) -> None:
         "token.created", {"token_id": "abc", "role": "viewer"}, project="p1", actor="token:t1"
     )
     fields = event.fields()
-    assert event.seq == 0 and fields["seq"] == 0 and fields["payload"]["role"] == "viewer"
+    assert event.seq == 0
+    assert fields["seq"] == 0
+    assert fields["payload"]["role"] == "viewer"
     assert canonical_json(fields) == event.record
     assert event.leaf_hash == leaf_hash(event.record)
     head = log.tree_head()
-    assert head.tree_size == 1 and head.root_hash == event.leaf_hash
+    assert head.tree_size == 1
+    assert head.root_hash == event.leaf_hash
     assert head.verify(log.key.public_key)
 
 
@@ -78,9 +83,7 @@ def test_batches_sign_one_head_each_and_every_proof_verifies(log: AuditLog, engi
 
 
 def test_entries_filter_by_project(log: AuditLog) -> None:
-    log.append_many(
-        [Event("token.created", {"i": i}, "p1" if i % 2 else "p2") for i in range(10)]
-    )
+    log.append_many([Event("token.created", {"i": i}, "p1" if i % 2 else "p2") for i in range(10)])
     p1 = log.entries(project="p1")
     assert [e.seq for e in p1] == [1, 3, 5, 7, 9]
     assert [e.seq for e in log.entries(project="p1", after=5, limit=1)] == [7]
@@ -89,15 +92,24 @@ def test_entries_filter_by_project(log: AuditLog) -> None:
         log.entry(10)
 
 
-def test_append_in_the_callers_transaction_rolls_back_with_it(log: AuditLog, engine: Engine) -> None:
+def test_append_in_the_callers_transaction_rolls_back_with_it(
+    log: AuditLog, engine: Engine
+) -> None:
     log.append("project.created", {"name": "kept"})
-    with pytest.raises(RuntimeError), write_session_factory(engine).begin() as session:
-        log.append("project.created", {"name": "lost"}, session=session)
-        raise RuntimeError("the change failed")
-    assert log.size() == 1 and log.verify().ok
+
+    def failing_change() -> None:
+        with write_session_factory(engine).begin() as session:
+            log.append("project.created", {"name": "lost"}, session=session)
+            raise RuntimeError("the change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_change()
+    assert log.size() == 1
+    assert log.verify().ok
     with write_session_factory(engine).begin() as session:
         log.append("project.created", {"name": "with"}, session=session)
-    assert log.size() == 2 and log.verify().ok
+    assert log.size() == 2
+    assert log.verify().ok
 
 
 def test_concurrent_appends_are_serialized(engine: Engine, tmp_path: Path) -> None:
@@ -130,7 +142,8 @@ def test_concurrent_appends_are_serialized(engine: Engine, tmp_path: Path) -> No
 def test_personal_data_is_referenced_and_erasable(log: AuditLog) -> None:
     alice = log.subject(name="Alice Example", email="alice@example.com")
     event = log.append("approval.granted", {"approver": alice, "version": "1"}, actor=alice)
-    assert b"alice" not in event.record.lower() and b"Alice" not in event.record
+    assert b"alice" not in event.record.lower()
+    assert b"Alice" not in event.record
     assert log.resolve_subject(alice) == {"name": "Alice Example", "email": "alice@example.com"}
     assert log.erase_subject(alice)
     assert log.resolve_subject(alice) == {"name": None, "email": None}
@@ -173,13 +186,16 @@ def test_a_batch_with_one_bad_event_writes_nothing(log: AuditLog) -> None:
 
 def test_empty_log_has_a_signed_empty_head(log: AuditLog) -> None:
     head = log.tree_head()
-    assert head.tree_size == 0 and head.verify(log.key.public_key)
+    assert head.tree_size == 0
+    assert head.verify(log.key.public_key)
     assert log.verify().ok
     checkpoint = log.export_checkpoint()
     assert checkpoint["public_key"] == log.key.public_key.hex()
 
 
-def test_key_file_is_created_next_to_the_sqlite_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_key_file_is_created_next_to_the_sqlite_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("DRIFTLINE_AUDIT_KEY", raising=False)
     db = tmp_path / "d.db"
     engine = create_engine_from_url(f"sqlite:///{db}")
@@ -187,7 +203,8 @@ def test_key_file_is_created_next_to_the_sqlite_file(tmp_path: Path, monkeypatch
     log = AuditLog(engine)
     log.append("project.created", {})
     key_file = tmp_path / "d.db.audit-key.pem"
-    assert key_file.exists() and (key_file.stat().st_mode & 0o777) == 0o600
+    assert key_file.exists()
+    assert (key_file.stat().st_mode & 0o777) == 0o600
     assert SigningKey.load(key_file).public_key == log.key.public_key
     monkeypatch.setenv("DRIFTLINE_AUDIT_KEY", str(tmp_path / "elsewhere.pem"))
     assert AuditLog(engine).key_path() == tmp_path / "elsewhere.pem"

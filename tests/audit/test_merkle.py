@@ -66,7 +66,7 @@ CONSISTENCY = [
 
 
 def test_domain_separated_hashes() -> None:
-    assert EMPTY_ROOT == hashlib.sha256(b"").digest()
+    assert hashlib.sha256(b"").digest() == EMPTY_ROOT
     assert leaf_hash(b"x") == hashlib.sha256(b"\x00x").digest()
     a, b = leaf_hash(b"a"), leaf_hash(b"b")
     assert node_hash(a, b) == hashlib.sha256(b"\x01" + a + b).digest()
@@ -164,7 +164,9 @@ def test_frontier_positions_and_nodes() -> None:
         frontier.append(leaf, lambda level, idx, _h: completed.append((level, idx)))
     assert Frontier.positions(13) == [(3, 0), (2, 2), (0, 12)]
     assert [lv for lv, _ in frontier.nodes] == [3, 2, 0]
-    assert (1, 5) in completed and (3, 0) in completed and (2, 2) in completed
+    assert (1, 5) in completed
+    assert (3, 0) in completed
+    assert (2, 2) in completed
     assert len(completed) == 13 - 3  # n - popcount(n) inner perfect nodes
     sub = subtree_of(leaves)
     assert frontier.nodes[1][1] == sub(8, 12)

@@ -18,7 +18,9 @@ from .conftest import World
 
 
 def _entries(world: World, key: str, role: str = "viewer", **params: Any) -> dict[str, Any]:
-    r = world.api.get(f"{world.base(key)}/audit/entries", params=params, headers=world.auth(key, role))
+    r = world.api.get(
+        f"{world.base(key)}/audit/entries", params=params, headers=world.auth(key, role)
+    )
     assert r.status_code == 200, r.text
     body: dict[str, Any] = r.json()
     return body
@@ -34,18 +36,24 @@ def test_governance_changes_are_recorded_in_their_project(world: World) -> None:
     seen = len(start)
     url = world.add_version("a", "audited", "1")
     rule = world.api.post(
-        f"{a}/alert-rules", json={"name": "r", "kind": "volume_drop"}, headers=world.auth("a", "editor")
+        f"{a}/alert-rules",
+        json={"name": "r", "kind": "volume_drop"},
+        headers=world.auth("a", "editor"),
     ).json()
     patched = world.api.patch(
         f"{a}/alert-rules/{rule['id']}", json={"enabled": False}, headers=world.auth("a", "editor")
     )
     assert patched.status_code == 200, patched.text
     world.api.delete(f"{a}/alert-rules/{rule['id']}", headers=world.auth("a", "editor"))
-    token = world.api.post(f"{a}/tokens", json={"name": "ci", "role": "viewer"}, headers=world.auth("a")).json()
+    token = world.api.post(
+        f"{a}/tokens", json={"name": "ci", "role": "viewer"}, headers=world.auth("a")
+    ).json()
     world.api.delete(f"{a}/tokens/{token['token_id']}", headers=world.auth("a"))
     # refused changes record nothing
     assert world.api.post(url.rsplit("/", 1)[0], json={"version": "1", "schema": {"features": {"x": "numeric"}}}, headers=world.auth("a", "editor")).status_code == 409  # fmt: skip
-    assert world.api.post(f"{a}/tokens", json={"name": ""}, headers=world.auth("a")).status_code == 422
+    assert (
+        world.api.post(f"{a}/tokens", json={"name": ""}, headers=world.auth("a")).status_code == 422
+    )
 
     body = _entries(world, "a", limit=1000, after=start[-1]["seq"] if start else -1)
     assert _types(body) == [
@@ -68,7 +76,8 @@ def test_governance_changes_are_recorded_in_their_project(world: World) -> None:
     assert not {e["seq"] for e in b_body["entries"]} & {e["seq"] for e in body["entries"]}
     seq = body["entries"][0]["seq"]
     r = world.api.get(f"{b}/audit/inclusion-proof", params={"seq": seq}, headers=world.auth("b"))
-    assert r.status_code == 404 and world.projects["a"] not in r.text
+    assert r.status_code == 404
+    assert world.projects["a"] not in r.text
     assert world.app.state.driftline.audit.verify().ok
 
 
@@ -82,7 +91,9 @@ def test_proofs_verify_offline_against_the_signed_head(world: World) -> None:
     assert verify_signature(public, head.message(), base64.b64decode(head_json["signature"]))
     for e in body["entries"]:
         path = [bytes.fromhex(p) for p in e["inclusion_proof"]]
-        assert verify_inclusion(bytes.fromhex(e["leaf_hash"]), e["seq"], head.tree_size, path, head.root_hash)
+        assert verify_inclusion(
+            bytes.fromhex(e["leaf_hash"]), e["seq"], head.tree_size, path, head.root_hash
+        )
     # one entry's proof by itself, then a consistency proof from an older head
     old = world.api.get(f"{a}/audit/tree-head", headers=world.auth("a", "viewer")).json()
     world.add_version("a", "proved", "2")

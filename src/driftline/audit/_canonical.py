@@ -25,7 +25,7 @@ __all__ = ["canonical_json"]
 
 MAX_SAFE_INTEGER: Final = 2**53 - 1
 _MAX_DEPTH: Final = 64
-_encode_string = json.encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_string = json.encoder.encode_basestring
 
 
 def _number(value: float) -> str:
@@ -52,7 +52,7 @@ def _number(value: float) -> str:
     return sign + text
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     """A value canonical JSON cannot hold; ``path`` is filled in on the way out."""
 
     def __init__(self, message: str) -> None:
@@ -87,23 +87,23 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
         if -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER:
             out.append(str(int(value)))
         else:
-            raise _Refused(
+            raise _RefusedError(
                 f"is {value}, beyond ±(2**53 - 1); canonical JSON numbers are doubles and "
                 "cannot hold it exactly. Send it as a string"
             )
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise _Refused(f"is {value!r}; JSON has no NaN or infinity")
+            raise _RefusedError(f"is {value!r}; JSON has no NaN or infinity")
         out.append(_number(value))
     elif isinstance(value, str):
         out.append(_encode_string(str(value)))
     elif depth >= _MAX_DEPTH:
-        raise _Refused(f"is nested deeper than {_MAX_DEPTH} levels; flatten it")
+        raise _RefusedError(f"is nested deeper than {_MAX_DEPTH} levels; flatten it")
     elif isinstance(value, Mapping):
         keys = list(value)
         for key in keys:
             if type(key) is not str:
-                raise _Refused(
+                raise _RefusedError(
                     f"has a key of type {type(key).__name__} ({key!r}); JSON object keys are "
                     "strings"
                 )
@@ -118,7 +118,7 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
             out.append(":")
             try:
                 _encode(value[key], out, depth + 1)
-            except _Refused as exc:
+            except _RefusedError as exc:
                 exc.path.append(f".{key}")
                 raise
         out.append("}")
@@ -129,12 +129,12 @@ def _encode(value: Any, out: list[str], depth: int) -> None:
                 out.append(",")
             try:
                 _encode(item, out, depth + 1)
-            except _Refused as exc:
+            except _RefusedError as exc:
                 exc.path.append(f"[{i}]")
                 raise
         out.append("]")
     else:
-        raise _Refused(
+        raise _RefusedError(
             f"is a {type(value).__name__} ({value!r:.80}); canonical JSON holds only dicts, "
             "lists, strings, numbers, booleans and None"
         )
@@ -153,7 +153,7 @@ def canonical_json(value: Any) -> bytes:
     out: list[str] = []
     try:
         _encode(value, out, 0)
-    except _Refused as exc:
+    except _RefusedError as exc:
         where = "$" + "".join(reversed(exc.path))
         what = "number" if "NaN" in exc.message or "2**53" in exc.message else "value"
         raise ParameterError(f"The JSON {what} at {where} {exc.message}.") from None

@@ -135,7 +135,9 @@ class SigningKey:
 
         return (
             self._private.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
             .decode()
         )
 
@@ -212,7 +214,11 @@ class SignedTreeHead:
             if len(root) != 32:
                 raise ValueError("'root_hash' must be 64 hex digits")
             return cls(
-                size, root, ts, str(data["key_id"]), base64.b64decode(data["signature"], validate=True)
+                size,
+                root,
+                ts,
+                str(data["key_id"]),
+                base64.b64decode(data["signature"], validate=True),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ParameterError(f"Not a signed tree head: {exc}.") from None
@@ -230,7 +236,9 @@ def head_message(tree_size: int, root_hash: bytes, timestamp_ms: int) -> bytes:
     )
 
 
-def sign_head(key: SigningKey, tree_size: int, root_hash: bytes, timestamp_ms: int) -> SignedTreeHead:
+def sign_head(
+    key: SigningKey, tree_size: int, root_hash: bytes, timestamp_ms: int
+) -> SignedTreeHead:
     """A tree head signed with ``key``."""
     signature = key.sign(head_message(tree_size, root_hash, timestamp_ms))
     return SignedTreeHead(tree_size, root_hash, timestamp_ms, key.key_id, signature)

@@ -8,9 +8,9 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, text
+from sqlalchemy import Engine, Table, and_, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from driftline.audit._events import Event, check_event, make_record
@@ -50,12 +50,14 @@ _PG_LOCK: Final = 0x646C2D6175646974
 _MEMORY_KEYS: weakref.WeakKeyDictionary[Engine, SigningKey] = weakref.WeakKeyDictionary()
 _MEMORY_LOCK = threading.Lock()
 _MAX_BATCH: Final = 10_000
-_HEADS = AuditTreeHead.__table__
+_ENTRIES = cast(Table, AuditEntry.__table__)
+_NODES = cast(Table, AuditNode.__table__)
+_HEADS = cast(Table, AuditTreeHead.__table__)
 _LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 _LATEST = select(_HEADS.c.tree_size, _HEADS.c.frontier).order_by(_HEADS.c.id.desc()).limit(1)
-_TOP = select(func.max(AuditEntry.__table__.c.seq))
-_INSERT_ENTRY = insert(AuditEntry.__table__)
-_INSERT_NODE = insert(AuditNode.__table__)
+_TOP = select(func.max(_ENTRIES.c.seq))
+_INSERT_ENTRY = insert(_ENTRIES)
+_INSERT_NODE = insert(_NODES)
 _INSERT_HEAD = insert(_HEADS)
 _MAX_LIST: Final = 1000
 _MAX_INT: Final = 2**62
@@ -103,7 +105,9 @@ def _fetch(session: Session, positions: Iterable[tuple[int, int]]) -> dict[tuple
     return found
 
 
-def _proof(session: Session, build: Callable[[Callable[[int, int], bytes]], list[bytes]]) -> list[bytes]:
+def _proof(
+    session: Session, build: Callable[[Callable[[int, int], bytes]], list[bytes]]
+) -> list[bytes]:
     """Run ``build(subtree)`` twice: once to learn which stored hashes it needs (one query),
     then with them."""
     needed: set[tuple[int, int]] = set()
@@ -165,7 +169,9 @@ class AuditLog:
     (0, 1, True)
     """
 
-    def __init__(self, engine: Engine | str, *, key: SigningKey | str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, engine: Engine | str, *, key: SigningKey | str | os.PathLike[str] | None = None
+    ) -> None:
         if isinstance(engine, str):
             engine = create_engine_from_url(engine)
         if not isinstance(engine, Engine):

@@ -187,8 +187,7 @@ def consistency_path(first: int, second: int, subtree: Subtree) -> list[bytes]:
     """
     if not 0 <= first <= second:
         raise ParameterError(
-            f"A consistency proof needs 0 <= first <= second; got first={first}, "
-            f"second={second}."
+            f"A consistency proof needs 0 <= first <= second; got first={first}, second={second}."
         )
     if first in (0, second):
         return []

@@ -98,7 +98,12 @@ class Problem:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready."""
-        return {"kind": self.kind, "message": self.message, "seq": self.seq, "head_id": self.head_id}
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "seq": self.seq,
+            "head_id": self.head_id,
+        }
 
 
 @dataclass(frozen=True)

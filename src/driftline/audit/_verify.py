@@ -190,8 +190,7 @@ def verify_database(
         count = 0
         for rows in _batches(
             conn,
-            "SELECT seq, event_type, project_id, record, leaf_hash FROM audit_entries "
-            "ORDER BY seq",
+            "SELECT seq, event_type, project_id, record, leaf_hash FROM audit_entries ORDER BY seq",
         ):
             for seq, event_type, project_id, record, stored_leaf in rows:
                 if seq != expected:
@@ -223,7 +222,9 @@ def verify_database(
                         fields = loads(record)
                         claimed, kind, project = fields["seq"], fields["type"], fields["project"]
                     except (ValueError, KeyError, TypeError):
-                        problems.add("edited", f"Entry {seq}'s record is not a log record.", seq=seq)
+                        problems.add(
+                            "edited", f"Entry {seq}'s record is not a log record.", seq=seq
+                        )
                         claimed, kind, project = seq, event_type, project_id
                 if claimed != seq:
                     moved[seq] = claimed

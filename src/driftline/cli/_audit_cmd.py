@@ -82,7 +82,9 @@ def _checkpoint(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ParameterError(f"--checkpoint {str(path)!r} is not a readable JSON file: {exc}") from None
+        raise ParameterError(
+            f"--checkpoint {str(path)!r} is not a readable JSON file: {exc}"
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("checkpoint"), dict):
         data = data["checkpoint"]  # an export file
     try:
@@ -193,7 +195,9 @@ def export(
                     break
                 item = e.to_dict()
                 if proofs:
-                    item["inclusion_proof"] = [p.hex() for p in log.inclusion_proof(e.seq, size).path]
+                    item["inclusion_proof"] = [
+                        p.hex() for p in log.inclusion_proof(e.seq, size).path
+                    ]
                 entries.append(item)
             if len(page) < 1000 or page[-1].seq >= size:
                 break
@@ -206,11 +210,15 @@ def export(
                     f"log's {size}: the log was truncated or rolled back (run `driftline audit "
                     "verify --checkpoint` on it)."
                 )
-            document["consistency_proof"] = log.consistency_proof(older["tree_size"], size).to_dict()
+            document["consistency_proof"] = log.consistency_proof(
+                older["tree_size"], size
+            ).to_dict()
     finally:
         log.engine.dispose()
     if output is None:
         print_json(document)
     else:
         output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-        err_console.print(f"wrote {len(entries)} entries and the checkpoint to {output}", markup=False)
+        err_console.print(
+            f"wrote {len(entries)} entries and the checkpoint to {output}", markup=False
+        )

@@ -96,7 +96,9 @@ def _refused(exc: ParameterError) -> ApiError:
 def tree_head(
     request: Request,
     ctx: Annotated[ProjectContext, project_access("viewer")],
-    size: Annotated[int | None, Query(ge=0, le=_MAX, description="A past head of this size.")] = None,
+    size: Annotated[
+        int | None, Query(ge=0, le=_MAX, description="A past head of this size.")
+    ] = None,
 ) -> TreeHeadOut:
     log = _log(request)
     try:
@@ -188,7 +190,9 @@ def inclusion_proof(
 def consistency_proof(
     request: Request,
     ctx: Annotated[ProjectContext, project_access("viewer")],
-    first: Annotated[int | None, Query(ge=0, le=_MAX, description="Older size (default: second).")] = None,
+    first: Annotated[
+        int | None, Query(ge=0, le=_MAX, description="Older size (default: second).")
+    ] = None,
     second: Annotated[
         int | None, Query(ge=0, le=_MAX, description="Newer size (default: the latest head's).")
     ] = None,
@@ -200,5 +204,3 @@ def consistency_proof(
     except ParameterError as exc:
         raise _refused(exc) from None
     return ConsistencyOut(**proof.to_dict())
-
-

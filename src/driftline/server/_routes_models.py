@@ -128,7 +128,9 @@ def create_model(
     try:
         with state.writes.begin() as session:
             model = Catalog(session).create_model(ctx.project_id, body.name)
-            record(state, session, ctx, "model.created", {"model": model.name, "model_id": model.id})
+            record(
+                state, session, ctx, "model.created", {"model": model.name, "model_id": model.id}
+            )
     except IntegrityError:
         raise ApiError(
             409, f"A model named {body.name!r} already exists in project {ctx.project_name!r}."
