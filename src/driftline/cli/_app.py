@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from driftline._version import __version__
+from driftline.cli._audit_cmd import audit_app
 from driftline.cli._config_cmd import config_app
 from driftline.cli._drift_cmd import drift
 from driftline.cli._estimate_cmd import estimate
@@ -72,6 +73,7 @@ app.add_typer(project_app)
 app.add_typer(token_app)
 app.add_typer(config_app)
 app.command("schema")(schema)
+app.add_typer(audit_app)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
