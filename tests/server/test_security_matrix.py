@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from driftline.store import AlertRule, ApiToken, Model, ModelVersion, PendingLabel, Prediction
 
 from .conftest import ROLES, World, arrow_bytes
+from .test_alert_actions import fire
 
 OPEN_ROUTES = {"/api/v1/health", "/api/v1/me", "/metrics"}  # /me: the token's own project
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -69,7 +70,9 @@ def objects(sqlite_world: World) -> dict[str, Any]:
         token = world.api.post(
             f"{world.base(key)}/tokens", json={"name": "extra"}, headers=world.auth(key)
         ).json()
+        alert_id = fire(world, key, condition="matrix")
         out[key] = {
+            "alert_id": alert_id,
             "project": world.projects[key],
             "model": "m",
             "version": "1",
@@ -133,7 +136,7 @@ def test_other_projects_tokens_get_404_everywhere(
             checked += 1
         # A's object ids through B's own project path are not found either.
         crossed = _fill(
-            path, {**objects["b"], **{k: objects["a"][k] for k in ("rule_id", "token_id")}}
+            path, {**objects["b"], **{k: objects["a"][k] for k in ("rule_id", "token_id", "alert_id")}}
         )
         if crossed != _fill(path, objects["b"]):
             r = _call(world, method, crossed, world.auth("b", "admin"))
