@@ -136,7 +136,8 @@ def test_other_projects_tokens_get_404_everywhere(
             checked += 1
         # A's object ids through B's own project path are not found either.
         crossed = _fill(
-            path, {**objects["b"], **{k: objects["a"][k] for k in ("rule_id", "token_id", "alert_id")}}
+            path,
+            {**objects["b"], **{k: objects["a"][k] for k in ("rule_id", "token_id", "alert_id")}},
         )
         if crossed != _fill(path, objects["b"]):
             r = _call(world, method, crossed, world.auth("b", "admin"))
