@@ -46,9 +46,8 @@ def visit(browser: Any, demo: Demo, *, bypass_csp: bool = False) -> Iterator[Vis
         context.close()
     for url in v.requests:
         parts = urlsplit(url)
-        assert parts.scheme in ("http", "data") and (
-            parts.scheme == "data" or parts.hostname == "127.0.0.1"
-        ), url
+        assert parts.scheme in ("http", "data"), url
+        assert parts.scheme == "data" or parts.hostname == "127.0.0.1", url
     assert v.dialogs == []  # no script ran from a name
 
 

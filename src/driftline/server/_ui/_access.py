@@ -86,7 +86,7 @@ async def signed_in(request: Request) -> tuple[Session, Any]:
         if exc.status == 401:  # revoked or expired since: the session ends
             store.delete(cookie)
             raise UiError(401, "Your token was revoked or has expired: sign in again.") from None
-        raise UiError(exc.status, exc.message, dict(exc.headers or {})) from None
+        raise UiError(exc.status_code, exc.message, dict(exc.headers or {})) from None
     return session, token
 
 
@@ -101,7 +101,7 @@ def ui_access(role: str) -> Any:
         try:
             ctx = await check_project(request, project, token, role)
         except ApiError as exc:
-            raise UiError(exc.status, exc.message) from None
+            raise UiError(exc.status_code, exc.message) from None
         return UiContext(ctx, session)
 
     return Depends(dependency)

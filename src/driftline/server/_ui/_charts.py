@@ -57,8 +57,9 @@ def distribution_svg(feature: str, chart: dict[str, Any]) -> str | None:
     series = [("reference", ref), ("current window", cur)]
     title = f"{feature}: reference vs current window"
     if chart.get("type") == "histogram" and isinstance(chart.get("edges"), list):
-        fmt = "datetime" if chart.get("axis") == "datetime" else "number"
-        return histogram_chart(title, chart["edges"], series, x_format=fmt)
+        if chart.get("axis") == "datetime":
+            return histogram_chart(title, chart["edges"], series, x_format="datetime")
+        return histogram_chart(title, chart["edges"], series)
     if chart.get("type") == "bars" and isinstance(chart.get("categories"), list):
         return bar_chart(
             title, [str(c) for c in chart["categories"]], series, y_label="share of rows"

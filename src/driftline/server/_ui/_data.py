@@ -291,11 +291,12 @@ def timeline_rows(
             v = values[k : k + 6]
             k += 6
             if v[0] is not None:
-                estimated[est_metric] = Estimate(*(_num(x) for x in v[:5]), outside=bool(v[5]))
+                lo, hi, band_lo, band_hi = (_num(x) for x in v[1:5])
+                estimated[est_metric] = Estimate(_num(v[0]), lo, hi, band_lo, band_hi, bool(v[5]))
         if real_metric is not None:
             v = values[k : k + 3]
             if v[0] is not None:
-                realized[real_metric] = Estimate(*(_num(x) for x in v))
+                realized[real_metric] = Estimate(_num(v[0]), _num(v[1]), _num(v[2]))
         n_findings = values[12] or 0
         out.append(
             WindowRow(

@@ -54,7 +54,7 @@ async def _version(request: Request, ctx: UiContext, model: str, version: str) -
     try:
         return await resolve_version(request, ctx.project, model, version)
     except ApiError as exc:
-        raise UiError(exc.status, exc.message) from None
+        raise UiError(exc.status_code, exc.message) from None
 
 
 @router.get("", name="ui_overview")
@@ -66,7 +66,7 @@ def overview(request: Request, ctx: Annotated[UiContext, ui_access("viewer")]) -
     with state.sessions() as session:
         versions = project_versions(session, ctx.project.project_id)
         firing = firing_alerts(session, ctx.project.project_id)
-        cards = []
+        cards: list[dict[str, Any]] = []
         for v in versions:
             rows = latest_rows(session, v.version_id, 200)
             verdict = health(rows, firing.get(v.version_id, 0))
@@ -272,7 +272,7 @@ async def _act(request: Request, ctx: UiContext, alert_id: str, action: str) -> 
             act_on_alert, request, ctx.project, alert_id, action, form.get("comment", "")[:2000]
         )
     except ApiError as exc:
-        raise UiError(exc.status, exc.message) from None
+        raise UiError(exc.status_code, exc.message) from None
     url = _page(ctx, "")["project_url"] + f"/alerts?done={action}"
     return RedirectResponse(url, status_code=303)
 

@@ -105,7 +105,7 @@ async def login(request: Request) -> Response:
             request,
             "login.html",
             {"login_nonce": fresh, "next": _safe_next(form.get("next")) or "", "error": message},
-            exc.status,
+            exc.status_code,
         )
         response.set_cookie(
             LOGIN_COOKIE, fresh, max_age=600, httponly=True, samesite="strict",
@@ -115,13 +115,13 @@ async def login(request: Request) -> Response:
     cookie, _session = sessions_of(request).create(secret, token.token_id)
     name = await run_in_threadpool(_project_name, request, token.project_id)
     target = _safe_next(form.get("next")) or f"/ui/projects/{quote(name, safe='')}"
-    response = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
-    response.set_cookie(
+    redirect = RedirectResponse(target, status_code=303, headers=SECURITY_HEADERS)
+    redirect.set_cookie(
         COOKIE, cookie, max_age=IDLE_SECONDS, httponly=True, samesite="strict",
         secure=_secure(request), path="/ui",
     )  # fmt: skip
-    response.delete_cookie(LOGIN_COOKIE, path="/ui")
-    return response
+    redirect.delete_cookie(LOGIN_COOKIE, path="/ui")
+    return redirect
 
 
 @router.post("/logout", name="ui_logout")

@@ -300,8 +300,8 @@ def summarize(
     if est is not None and metric is not None and est.lower is not None:
         sure.append(
             f"The estimate is computed without labels, from the model's own scores; the "
-            f"{metric_label(metric)} is likely between {_range_text(est.lower, est.upper)} "
-            "(95% interval)."
+            f"{metric_label(metric)} is likely between {value_text(est.lower)} and "
+            f"{value_text(est.upper)} (95% interval)."
         )
     real_metric = primary_metric([latest], "realized")
     if real_metric is not None and latest.realized[real_metric].value is not None:
