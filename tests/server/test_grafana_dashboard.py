@@ -61,12 +61,14 @@ def test_dashboard_uses_only_exposed_metric_names(sqlite_world: World) -> None:
 
 def test_dashboard_is_well_formed() -> None:
     dashboard = json.loads(DASHBOARD.read_text())
-    assert dashboard["uid"] and dashboard["title"]
+    assert dashboard["uid"]
+    assert dashboard["title"]
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))
     for panel in dashboard["panels"]:
         grid = panel["gridPos"]
-        assert 0 <= grid["x"] and grid["x"] + grid["w"] <= 24
+        assert grid["x"] >= 0
+        assert grid["x"] + grid["w"] <= 24
         for target in panel.get("targets", []):
             assert target["datasource"]["uid"] == "${datasource}"  # chosen on import
     names = {v["name"] for v in dashboard["templating"]["list"]}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from driftline.server._ui._access import UiError, ui_error_handler
+from driftline.server._ui._cache import TimelineCache
 from driftline.server._ui._render import render
 from driftline.server._ui._session import SessionStore
 
@@ -20,6 +21,7 @@ def install_ui(app: FastAPI) -> None:
     from driftline.server._ui import _routes_pages, _routes_session
 
     app.state.ui_sessions = SessionStore()
+    app.state.ui_timelines = TimelineCache()
     for module in (_routes_session, _routes_pages):
         app.router.routes.extend(module.router.routes)
     app.add_exception_handler(UiError, ui_error_handler(render))

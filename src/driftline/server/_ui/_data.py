@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ __all__ = [
     "timeline_rows",
     "version_info",
     "version_rows",
+    "version_stamp",
     "window_model",
     "window_row",
 ]
@@ -248,8 +249,55 @@ def drift_charts(session: Session, version_id: str, window: Window) -> dict[str,
     return {name: dict(col.chart) for name, col in report.columns.items() if col.chart}
 
 
-def _path(*keys: str) -> Any:
-    return Window.results[keys]
+_BASE_PATHS: Final = (
+    ("drift", "share_drifted"),
+    ("drift", "drifted"),
+    ("drift", "n_columns"),
+    ("quality", "n_findings"),
+    ("realized", "n_labels"),
+)
+_EST_FIELDS: Final = ("value", "lower", "upper", "band_lower", "band_upper", "alert")
+_REAL_FIELDS: Final = ("value", "lower", "upper")
+
+
+def _paths(est_metric: str | None, real_metric: str | None) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = list(_BASE_PATHS)
+    if est_metric is not None:
+        paths += [("estimated", "metrics", est_metric, f) for f in _EST_FIELDS]
+    if real_metric is not None:
+        paths += [("realized", "metrics", real_metric, f) for f in _REAL_FIELDS]
+    return paths
+
+
+def _extract(session: Session, version_id: str, paths: list[tuple[str, ...]]) -> list[Any]:
+    """Per window (oldest first): its columns and the values at ``paths`` of its results,
+    each results document parsed once by the database (SQLite ``json_extract`` with many
+    paths; PostgreSQL one ``jsonb`` cast per row)."""
+    head = (
+        "window_key, start_at, end_at, status, row_count, label_count, "
+        "(results IS NOT NULL AND CAST(results AS TEXT) <> 'null') AS computed, error, quarantined"
+    )
+    params: dict[str, Any] = {"v": version_id}
+    if session.get_bind().dialect.name == "postgresql":
+        parts = []
+        for i, path in enumerate(paths):
+            params[f"p{i}"] = list(path)
+            parts.append(f"j #> CAST(:p{i} AS text[])")
+        sql = (
+            f"SELECT {head}, jsonb_build_array({', '.join(parts)}) FROM "
+            "(SELECT *, CAST(results AS jsonb) AS j FROM windows WHERE model_version_id = :v) w "
+            "ORDER BY window_key"
+        )
+    else:
+        for i, path in enumerate(paths):
+            params[f"p{i}"] = "$." + ".".join(f'"{k}"' for k in path)
+        extract = f"json_extract(results, {', '.join(f':p{i}' for i in range(len(paths)))})"
+        sql = (
+            f"SELECT {head}, {extract} FROM windows WHERE model_version_id = :v ORDER BY window_key"
+        )
+    from sqlalchemy import text
+
+    return list(session.execute(text(sql), params).all())
 
 
 def timeline_rows(
@@ -257,64 +305,70 @@ def timeline_rows(
 ) -> list[WindowRow]:
     """Every window of the version, oldest first, with only what the timeline and the
     summaries need, extracted by the database (the full results stay unread)."""
-    cols: list[Any] = [
-        Window.window_key,
-        Window.start_at,
-        Window.end_at,
-        Window.status,
-        Window.row_count,
-        Window.label_count,
-        Window.results.is_not(None),
-        Window.error,
-        Window.quarantined,
-        _path("drift", "share_drifted").as_float(),
-        _path("drift", "drifted").as_boolean(),
-        _path("drift", "n_columns").as_integer(),
-        _path("quality", "n_findings").as_integer(),
-        _path("realized", "n_labels").as_integer(),
-    ]
-    est_fields = ("value", "lower", "upper", "band_lower", "band_upper")
-    real_fields = ("value", "lower", "upper")
-    if est_metric is not None:
-        cols += [_path("estimated", "metrics", est_metric, f).as_float() for f in est_fields]
-        cols.append(_path("estimated", "metrics", est_metric, "alert").as_boolean())
-    if real_metric is not None:
-        cols += [_path("realized", "metrics", real_metric, f).as_float() for f in real_fields]
-    query = select(*cols).where(Window.model_version_id == version_id).order_by(Window.window_key)
+    import orjson
+
+    paths = _paths(est_metric, real_metric)
     out = []
-    for r in session.execute(query):
-        values = tuple(r)
-        k = 14
+    for r in _extract(session, version_id, paths):
+        raw = r[9]
+        values = orjson.loads(raw) if isinstance(raw, str | bytes) else raw
+        if not isinstance(values, list) or len(values) != len(paths):
+            values = [None] * len(paths)
+        share, drifted, n_columns, n_findings, n_labels = values[:5]
+        k = 5
         estimated: dict[str, Estimate] = {}
         realized: dict[str, Estimate] = {}
         if est_metric is not None:
             v = values[k : k + 6]
             k += 6
-            if v[0] is not None:
+            if _num(v[0]) is not None:
                 lo, hi, band_lo, band_hi = (_num(x) for x in v[1:5])
                 estimated[est_metric] = Estimate(_num(v[0]), lo, hi, band_lo, band_hi, bool(v[5]))
         if real_metric is not None:
             v = values[k : k + 3]
-            if v[0] is not None:
+            if _num(v[0]) is not None:
                 realized[real_metric] = Estimate(_num(v[0]), _num(v[1]), _num(v[2]))
-        n_findings = values[12] or 0
         out.append(
             WindowRow(
-                key=values[0],
-                start=_utc(values[1]),
-                end=_utc(values[2]),
-                status=values[3],
-                rows=values[4],
-                labels=values[5],
-                computed=bool(values[6]),
-                failed=bool(values[7]) or bool(values[8]),
-                drift_share=_num(values[9]),
-                drifted=None if values[10] is None else bool(values[10]),
-                n_columns=values[11] or 0,
-                n_findings=int(n_findings),
+                key=int(r[0]),
+                start=_utc(_as_datetime(r[1])),
+                end=_utc(_as_datetime(r[2])),
+                status=str(r[3]),
+                rows=int(r[4]),
+                labels=int(r[5]),
+                computed=bool(r[6]),
+                failed=bool(r[7]) or bool(r[8]),
+                drift_share=_num(share),
+                drifted=None if drifted is None else bool(drifted),
+                n_columns=int(n_columns or 0),
+                n_findings=int(n_findings or 0),
                 estimated=estimated,
                 realized=realized,
-                n_realized_labels=values[13] or 0,
+                n_realized_labels=int(n_labels or 0),
             )
         )
     return out
+
+
+def _as_datetime(value: Any) -> datetime | None:
+    """A timestamp column read through plain SQL (SQLite gives text)."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def version_stamp(session: Session, version_id: str) -> tuple[Any, ...]:
+    """Changes whenever a window of the version is added or recomputed (cache key)."""
+    from sqlalchemy import func
+
+    row = session.execute(
+        select(
+            func.count(),
+            func.max(Window.window_key),
+            func.sum(Window.version),
+            func.sum(Window.row_count),
+            func.sum(Window.label_count),
+            func.max(Window.computed_at),
+        ).where(Window.model_version_id == version_id)
+    ).one()
+    return tuple(row)

@@ -11,6 +11,8 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
 
 from driftline.report import (
     format_count,
@@ -20,10 +22,11 @@ from driftline.report import (
     format_period,
 )
 from driftline.server._ui._access import SECURITY_HEADERS, sessions_of
+from driftline.server._ui._cache import TimelineCache
 from driftline.server._ui._session import COOKIE
 from driftline.server._ui._summary import window_label
 
-__all__ = ["NAV", "render"]
+__all__ = ["NAV", "json_for_html", "render", "timelines_of"]
 
 _HERE: Final = Path(__file__).parent
 #: The navigation: (key, label, path under the project). Nothing is hidden.
@@ -61,6 +64,20 @@ def environment() -> Environment:
     )
     env.globals.update(period=format_period, nav=NAV, window_label=window_label)
     return env
+
+
+def json_for_html(data: Any) -> Markup:
+    """JSON safe inside ``<script type="application/json">`` (``<``, ``>``, ``&``, ``'``
+    escaped as ``\\u`` sequences)."""
+    import orjson
+
+    return htmlsafe_json_dumps(data, dumps=lambda obj, **_: orjson.dumps(obj).decode())
+
+
+def timelines_of(request: Request) -> TimelineCache:
+    """The app's cache of built timelines."""
+    cache: TimelineCache = request.app.state.ui_timelines
+    return cache
 
 
 def render(

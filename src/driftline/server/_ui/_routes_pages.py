@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from starlette.concurrency import run_in_threadpool
 
 from driftline.alerts import AlertRepository, event_to_dict
@@ -21,14 +21,16 @@ from driftline.server._state import state_of
 from driftline.server._ui._access import UiContext, UiError, read_form, require_csrf, ui_access
 from driftline.server._ui._charts import distribution_svg, timeline_data
 from driftline.server._ui._data import (
+    WindowRow,
     latest_rows,
     project_versions,
     timeline_rows,
     version_info,
+    version_stamp,
     window_model,
     window_row,
 )
-from driftline.server._ui._render import render
+from driftline.server._ui._render import json_for_html, render, timelines_of
 from driftline.server._ui._summary import health, metric_label, primary_metric, summarize
 from driftline.store import Window, role_allows
 
@@ -112,7 +114,11 @@ async def version_page(
             info = version_info(session, vctx.version_id, model)
             last = session.scalar(
                 select(Window)
-                .where(Window.model_version_id == vctx.version_id, Window.results.is_not(None))
+                .where(
+                    Window.model_version_id == vctx.version_id,
+                    Window.results.is_not(None),
+                    cast(Window.results, String) != "null",  # JSON null: not computed
+                )
                 .order_by(Window.window_key.desc())
                 .limit(1)
             )
@@ -126,20 +132,32 @@ async def version_page(
             real = primary_metric([latest] if latest else [], "realized")
             if real is None and est is not None:
                 real = est
-            rows = timeline_rows(session, vctx.version_id, est, real)
+            key = (vctx.version_id, est, real)
+            stamp = version_stamp(session, vctx.version_id)
+            cached = timelines_of(request).get(key, stamp)
+            rows: list[WindowRow] = []
+            if cached is None:
+                rows = timeline_rows(session, vctx.version_id, est, real)
             from driftline.server._ui._data import firing_alerts
 
             firing = firing_alerts(session, ctx.project.project_id).get(vctx.version_id, 0)
+        base = (
+            f"{_page(ctx, '')['project_url']}/models/{quote(model, safe='')}"
+            f"/versions/{quote(version, safe='')}"
+        )
+        if cached is None:
+            labels = {
+                "est": f"estimated {metric_label(est)}" if est else "",
+                "real": f"realized {metric_label(real)}" if real else "",
+            }
+            data = timeline_data(rows, est, real, window_url=base + "/windows/", labels=labels)
+            cached = (rows, json_for_html(data))
+            timelines_of(request).put(key, stamp, cached)
+        rows, timeline_json = cached
         if latest is not None:  # the full latest row (drift details, findings) for the story
             rows = [latest if r.key == latest.key else r for r in rows]
         hourly = info.window_size < 86_400 or info.window_kind == "rows"
         story = summarize(rows, firing, hourly=hourly)
-        base = f"{_page(ctx, '')['project_url']}/models/{quote(model, safe='')}/versions/{quote(version, safe='')}"
-        data = timeline_data(
-            rows, est, real, window_url=base + "/windows/",
-            labels={"est": f"estimated {metric_label(est)}" if est else "",
-                    "real": f"realized {metric_label(real)}" if real else ""},
-        )  # fmt: skip
         computed = [r for r in rows if r.computed]
         return {
             "info": info,
@@ -153,7 +171,7 @@ async def version_page(
             "metrics": metrics,
             "metric": est,
             "metric_label": metric_label(est) if est else None,
-            "timeline": data,
+            "timeline_json": timeline_json,
             "n_windows": len(rows),
             "n_computed": len(computed),
             "n_drifted": sum(1 for r in computed if r.drifted),
