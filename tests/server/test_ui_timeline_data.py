@@ -40,7 +40,7 @@ def _results(i: int) -> dict[str, Any]:
                     "alert": acc < 0.86,
                 },
             }
-        },  # fmt: skip
+        },
         "realized": {"n_labels": 40, "metrics": {"accuracy": {"value": acc, "lower": 0.8}}}
         if i < 3
         else None,
