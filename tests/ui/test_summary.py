@@ -151,3 +151,10 @@ def test_a_single_window_story_has_no_since() -> None:
     assert story.what_changed[0] == (
         "In this window the estimated accuracy was 0.84, below its usual range 0.89–0.93."
     )
+
+
+def test_an_interrupted_drop_says_how_often_it_was_outside() -> None:
+    rows = [day(0, 0.91), day(1, 0.84), day(2, 0.83), day(3, 0.90), day(4, 0.84)]
+    line = summarize(rows, hourly=False).what_changed[0]
+    assert line.startswith("Since Fri 6 Mar 2026 the estimated accuracy fell from 0.90 to 0.84")
+    assert line.endswith("It was outside that range in 3 of the last 5 windows.")

@@ -231,6 +231,14 @@ def _performance(
             f"Since {since} the estimated {label} has been {side} its usual range {usual}; "
             f"it is now {value_text(est.value)}."
         )
+    recent = [r.estimated.get(metric) for r in rows if r.computed][-24:]
+    n_out = sum(1 for e in recent if e is not None and e.outside)
+    run = sum(1 for r in rows if r.computed and r.key >= first.key)
+    if n_out > run:
+        text += (
+            f" It was outside that range in {n_out} of the last "
+            f"{format_count(len(recent), 'window')}."
+        )
     if not worse:
         text += " That direction is better than usual, yet it is a change worth understanding."
     return text, est, metric
