@@ -14,7 +14,7 @@ Measured against ``driftline server`` running in its own process (uvicorn, as
 - ``server``: wall time of ``GET`` on the version page from a client on the same host,
   ``--requests`` sequential requests after 3 warm-ups (median and p95), and the very first
   request apart (it reads every window's numbers and builds the timeline, which is then
-  cached until a window of the version is added or recomputed);
+  reused while the version's windows are unchanged, for at most 30 s);
 - ``browser``: Debian's Chromium (Playwright), from navigation start to the timeline drawn
   with its handlers attached (``window.__timelineReady``), with the last ``8,760``
   windows in view and all of them in the page (median of ``--loads`` fresh loads); and a
@@ -234,7 +234,7 @@ def main() -> None:
         }
         print(f"server: page {server_ms['median_ms']:.0f} ms median, "
               f"{server_ms['p95_ms']:.0f} ms p95, {size / 1e6:.2f} MB; first request (timeline "
-              f"built, then cached until a window changes) {cold:.0f} ms")  # fmt: skip
+              f"built, then reused for up to 30 s while no window changes) {cold:.0f} ms")  # fmt: skip
         browser_ms = _browser(
             base, client.cookies.get("driftline_session"), built["path"], args.loads
         )

@@ -1,6 +1,7 @@
 """The version page reads every window's numbers with one JSON extraction per row (SQLite
 ``json_extract`` with many paths, PostgreSQL a ``jsonb`` cast): the same numbers as parsing
-the full results in Python, on both databases; the page is cached until a window changes."""
+the full results in Python, on both databases; the timeline is rebuilt when a window is
+added or marked for recomputation, and at the latest after the cache's time limit."""
 
 from __future__ import annotations
 
@@ -101,14 +102,26 @@ def test_version_page_is_served_and_cached_until_a_window_changes(world: World) 
     assert "timeline-data" in first.text
     again = world.api.get(url, headers=headers)
     assert again.text == first.text
+    # late labels mark a window for recomputation: the page is rebuilt
     with world.app.state.driftline.writes.begin() as session:
         session.execute(
             update(Window)
             .where(Window.model_version_id == version_id)
-            .values(row_count=Window.row_count + 1000, version=Window.version + 1)
+            .values(row_count=Window.row_count + 1000, dirty=True)
         )
     changed = world.api.get(url, headers=headers)
     assert changed.text != first.text
+    # a recomputation that no page view saw is shown after the cache's time limit
+    with world.app.state.driftline.writes.begin() as session:
+        session.execute(
+            update(Window)
+            .where(Window.model_version_id == version_id)
+            .values(row_count=Window.row_count + 1000, dirty=False)
+        )
+    world.app.state.ui_timelines.ttl = 0.0
+    later = world.api.get(url, headers=headers)
+    assert later.text != changed.text
+    world.app.state.ui_timelines.ttl = 30.0
 
 
 def _has_windows(world: World) -> bool:
@@ -118,3 +131,21 @@ def _has_windows(world: World) -> bool:
         return False
     with world.app.state.driftline.sessions() as session:
         return session.query(Window).filter(Window.model_version_id == version_id).count() > 0
+
+
+def test_pages_of_a_version_without_windows(world: World) -> None:
+    world.add_version("a", "empty", "1")
+    secret = world.tokens[("a", "viewer")]
+    cookie, _ = world.app.state.ui_sessions.create(secret, secret.split("_")[1])
+    headers = {"Cookie": f"driftline_session={cookie}"}
+    base = f"/ui/projects/{world.projects['a']}"
+    page = world.api.get(f"{base}/models/empty/versions/1", headers=headers)
+    assert page.status_code == 200
+    assert "No window has been computed yet" in page.text
+    overview = world.api.get(base, headers=headers)
+    assert overview.status_code == 200
+    assert "no data" in overview.text
+    missing = world.api.get(f"{base}/models/empty/versions/1/windows/123", headers=headers)
+    assert missing.status_code == 404
+    bad = world.api.get(f"{base}/models/empty/versions/1/windows/abc", headers=headers)
+    assert bad.status_code == 404

@@ -358,17 +358,14 @@ def _as_datetime(value: Any) -> datetime | None:
 
 
 def version_stamp(session: Session, version_id: str) -> tuple[Any, ...]:
-    """Changes whenever a window of the version is added or recomputed (cache key)."""
+    """Changes when a window of the version is added or marked for recomputation (new rows
+    or labels): the number of windows, the last key and the number of dirty windows, all
+    read from indexes (never the windows' results)."""
     from sqlalchemy import func
 
-    row = session.execute(
-        select(
-            func.count(),
-            func.max(Window.window_key),
-            func.sum(Window.version),
-            func.sum(Window.row_count),
-            func.sum(Window.label_count),
-            func.max(Window.computed_at),
-        ).where(Window.model_version_id == version_id)
+    mine = Window.model_version_id == version_id
+    count, last = session.execute(
+        select(func.count(), func.max(Window.window_key)).where(mine)
     ).one()
-    return tuple(row)
+    dirty = session.scalar(select(func.count()).where(Window.dirty.is_(True), mine))
+    return (count, last, dirty)

@@ -70,7 +70,7 @@ def overview(request: Request, ctx: Annotated[UiContext, ui_access("viewer")]) -
         firing = firing_alerts(session, ctx.project.project_id)
         cards: list[dict[str, Any]] = []
         for v in versions:
-            rows = latest_rows(session, v.version_id, 200)
+            rows = latest_rows(session, v.version_id, 48)
             verdict = health(rows, firing.get(v.version_id, 0))
             story = summarize(rows, firing.get(v.version_id, 0), hourly=v.window_size < 86_400)
             computed = [r for r in rows if r.computed]
