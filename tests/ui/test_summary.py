@@ -158,3 +158,9 @@ def test_an_interrupted_drop_says_how_often_it_was_outside() -> None:
     line = summarize(rows, hourly=False).what_changed[0]
     assert line.startswith("Since Fri 6 Mar 2026 the estimated accuracy fell from 0.90 to 0.84")
     assert line.endswith("It was outside that range in 3 of the last 5 windows.")
+
+
+def test_the_models_own_output_is_named_as_such() -> None:
+    score = {"score": {"drifted": True, "effect_size": 1.2, "explanation": "mean +1.20 sd"}}
+    story = summarize([day(0, 0.91, drifted=score)])
+    assert "Biggest change: the model's scores shifted up (+1.2 sd)." in story.what_changed

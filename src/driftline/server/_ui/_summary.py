@@ -249,16 +249,17 @@ def _biggest_change(latest: WindowRow) -> str | None:
     if not drifted:
         return None
     name = drifted[0]
+    shown = f"the model's {name}s" if name in ("score", "prediction") else name
     explanation = str(latest.drift_columns[name].get("explanation") or "").replace("->", "→")
     shift = _SHIFT.search(explanation)
     if shift is not None:
         sds = float(shift.group(1))
         direction = "up" if sds > 0 else "down"
-        text = f"Biggest change: {name} shifted {direction} ({sds:+.1f} sd)."
+        text = f"Biggest change: {shown} shifted {direction} ({sds:+.1f} sd)."
     elif explanation:
-        text = f"Biggest change: {name} ({explanation})."
+        text = f"Biggest change: {shown} ({explanation})."
     else:
-        text = f"Biggest change: {name}."
+        text = f"Biggest change: {shown}."
     others = len(drifted) - 1
     if others:
         text += f" {format_count(others, 'other feature')} changed too."
