@@ -261,6 +261,8 @@ CONTRACT = {
     ("patch", "/api/v1/projects/{project}/alert-rules/{rule_id}"),
     ("delete", "/api/v1/projects/{project}/alert-rules/{rule_id}"),
     ("get", "/api/v1/projects/{project}/alerts"),
+    ("post", "/api/v1/projects/{project}/alerts/{alert_id}/acknowledge"),
+    ("post", "/api/v1/projects/{project}/alerts/{alert_id}/resolve"),
     ("get", "/api/v1/projects/{project}/tokens"),
     ("post", "/api/v1/projects/{project}/tokens"),
     ("delete", "/api/v1/projects/{project}/tokens/{token_id}"),

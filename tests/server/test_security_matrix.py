@@ -7,6 +7,7 @@ nothing; no token gets 401; a viewer cannot write (403); an editor cannot manage
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -18,8 +19,12 @@ from sqlalchemy import func, select
 from driftline.store import AlertRule, ApiToken, Model, ModelVersion, PendingLabel, Prediction
 
 from .conftest import ROLES, World, arrow_bytes
+from .test_alert_actions import fire
 
 OPEN_ROUTES = {"/api/v1/health", "/api/v1/me", "/metrics"}  # /me: the token's own project
+UI = "/ui"
+# the sign-in form, sign-out, the start page (redirects to the session's project), CSS/JS
+UI_OPEN_ROUTES = {"/ui", "/ui/", "/ui/login", "/ui/logout", "/ui/static/{name}"}
 WRITES = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -30,12 +35,22 @@ def needed_role(method: str, path: str) -> str:
     return "viewer" if method == "GET" else "editor"
 
 
-def _routes(world: World) -> list[tuple[str, str]]:
+def _all_routes(world: World) -> list[tuple[str, str]]:
     found = []
     for route in world.app.routes:
         if isinstance(route, APIRoute):
             found.extend((method, route.path) for method in sorted(route.methods))
     return found
+
+
+def _routes(world: World) -> list[tuple[str, str]]:
+    """The API's routes (bearer tokens)."""
+    return [(m, p) for m, p in _all_routes(world) if not p.startswith(UI)]
+
+
+def _ui_routes(world: World) -> list[tuple[str, str]]:
+    """The dashboard's project pages and forms (session cookies)."""
+    return [(m, p) for m, p in _all_routes(world) if p.startswith(UI + "/projects/{project}")]
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +84,9 @@ def objects(sqlite_world: World) -> dict[str, Any]:
         token = world.api.post(
             f"{world.base(key)}/tokens", json={"name": "extra"}, headers=world.auth(key)
         ).json()
+        alert_id = fire(world, key, condition="matrix")
         out[key] = {
+            "alert_id": alert_id,
             "project": world.projects[key],
             "model": "m",
             "version": "1",
@@ -114,6 +131,88 @@ def _snapshot(world: World) -> dict[str, int]:
 def test_every_route_is_project_scoped_or_known_open(sqlite_world: World) -> None:
     for _method, path in _routes(sqlite_world):
         assert path in OPEN_ROUTES or path.startswith("/api/v1/projects/{project}"), path
+    ui = [p for _m, p in _all_routes(sqlite_world) if p.startswith(UI)]
+    assert len(ui) >= 10
+    for path in ui:
+        assert path in UI_OPEN_ROUTES or path.startswith(UI + "/projects/{project}"), path
+
+
+# ---------------------------------------------------------------------------- dashboard
+def _session(world: World, key: str, role: str) -> tuple[dict[str, str], str]:
+    """A signed-in dashboard session of the token (key, role): its cookie header and CSRF."""
+    secret = world.tokens[(key, role)]
+    cookie, session = world.app.state.ui_sessions.create(secret, secret.split("_")[1])
+    return {"Cookie": f"driftline_session={cookie}"}, session.csrf
+
+
+def _ui_call(world: World, method: str, url: str, headers: dict[str, str], csrf: str) -> Any:
+    if method == "POST":
+        return world.api.post(
+            url,
+            content=f"csrf={csrf}&comment=matrix",
+            headers={**headers, "content-type": "application/x-www-form-urlencoded"},
+        )
+    return world.api.request(method, url, headers=headers)
+
+
+def ui_needed_role(method: str, path: str) -> str:
+    """The dashboard follows the API's convention: reading is for viewers, forms for editors."""
+    return "viewer" if method == "GET" else "editor"
+
+
+def test_ui_pages_of_another_project_are_404(sqlite_world: World, objects: dict[str, Any]) -> None:
+    world = sqlite_world
+    before = _snapshot(world)
+    routes = _ui_routes(world)
+    assert len(routes) >= 8
+    for method, path in routes:
+        url = _fill(path, objects["a"])
+        for role in ROLES:
+            headers, csrf = _session(world, "b", role)
+            r = _ui_call(world, method, url, headers, csrf)
+            assert r.status_code == 404, (method, url, role, r.status_code, r.text[:300])
+            assert "text/html" in r.headers["content-type"]
+        crossed = _fill(path, {**objects["b"], "alert_id": objects["a"]["alert_id"]})
+        if crossed != _fill(path, objects["b"]):
+            headers, csrf = _session(world, "b", "admin")
+            r = _ui_call(world, method, crossed, headers, csrf)
+            assert r.status_code == 404, (method, crossed, r.status_code)
+    assert _snapshot(world) == before
+
+
+def test_ui_without_session_signs_in_first(sqlite_world: World, objects: dict[str, Any]) -> None:
+    world = sqlite_world
+    forged = {"Cookie": "driftline_session=abc.0123"}
+    for method, path in _ui_routes(world):
+        url = _fill(path, objects["a"])
+        for headers in ({}, forged, world.auth("a")):  # a bearer token is no session
+            r = _ui_call(world, method, url, headers, "x")
+            if method == "GET":
+                assert r.status_code == 303, (method, url, r.status_code)
+                assert r.headers["location"].startswith("/ui/login?next=")
+            else:
+                assert r.status_code == 401, (method, url, r.status_code)
+
+
+def test_ui_roles_and_csrf_are_enforced(sqlite_world: World, objects: dict[str, Any]) -> None:
+    world = sqlite_world
+    for method, path in _ui_routes(world):
+        url = _fill(path, objects["a"])
+        needed = ui_needed_role(method, path)
+        for role in ROLES:
+            headers, csrf = _session(world, "a", role)
+            allowed = ROLES.index(role) >= ROLES.index(needed)
+            if method == "POST":  # a form without the session's CSRF token is refused
+                r = _ui_call(world, method, url, headers, "not-the-token")
+                assert r.status_code in (403,), (method, url, role, r.status_code)
+            r = _ui_call(world, method, url, headers, csrf)
+            if not allowed:
+                assert r.status_code == 403, (method, url, role, r.status_code)
+                assert "needs 'editor'" in html.unescape(r.text)
+            elif method == "GET":
+                assert r.status_code == 200, (method, url, role, r.status_code, r.text[:500])
+            else:
+                assert r.status_code not in (401, 403, 404), (method, url, role, r.status_code)
 
 
 def test_other_projects_tokens_get_404_everywhere(
@@ -133,7 +232,8 @@ def test_other_projects_tokens_get_404_everywhere(
             checked += 1
         # A's object ids through B's own project path are not found either.
         crossed = _fill(
-            path, {**objects["b"], **{k: objects["a"][k] for k in ("rule_id", "token_id")}}
+            path,
+            {**objects["b"], **{k: objects["a"][k] for k in ("rule_id", "token_id", "alert_id")}},
         )
         if crossed != _fill(path, objects["b"]):
             r = _call(world, method, crossed, world.auth("b", "admin"))

@@ -24,13 +24,17 @@ from driftline.alerts._spec import RuleSpec, StoredRule
 from driftline.exceptions import ParameterError
 from driftline.store import AlertEvent, AlertRule, Model, ModelVersion
 
-__all__ = ["EVENT_STATUSES", "AlertRepository", "event_to_dict"]
+__all__ = ["ALERT_ACTIONS", "EVENT_STATUSES", "AlertRepository", "event_to_dict"]
 
 _log = logging.getLogger("driftline.alerts")
 #: Statuses of an alert event.
 EVENT_STATUSES: Final = ("firing", "resolved")
 _MAX_LIMIT = 1000
 DELIVERY_KEY: Final = "_delivery"
+#: What a person may do to a firing alert (recorded in the event, with who, when and why).
+ALERT_ACTIONS: Final = ("acknowledge", "resolve")
+ACTIONS_KEY: Final = "_actions"
+_MAX_COMMENT: Final = 2000
 
 
 def _now(now: datetime | None) -> datetime:
@@ -65,8 +69,12 @@ def event_to_dict(event: AlertEvent) -> dict[str, Any]:
     answered but the status: it is stored that way, and errors recorded by older versions
     (full URLs, answer bodies) are redacted here too.
     """
-    payload = {k: v for k, v in (event.payload or {}).items() if k != DELIVERY_KEY}
+    payload = {
+        k: v for k, v in (event.payload or {}).items() if k not in (DELIVERY_KEY, ACTIONS_KEY)
+    }
     delivery = (event.payload or {}).get(DELIVERY_KEY) or {}
+    actions = list((event.payload or {}).get(ACTIONS_KEY) or [])
+    acks = [a for a in actions if a.get("action") == "acknowledge"]
     return {
         "id": event.id,
         "rule_id": event.rule_id,
@@ -86,6 +94,9 @@ def event_to_dict(event: AlertEvent) -> dict[str, Any]:
         "delivery_attempts": event.delivery_attempts,
         "delivery_error": _shown_error(event.delivery_error),
         "channels_delivered": len(delivery.get("done") or []),
+        "acknowledged_at": acks[0]["at"] if acks else None,
+        "acknowledged_by": acks[0]["by"] if acks else None,
+        "actions": actions,
     }
 
 
@@ -308,6 +319,53 @@ class AlertRepository:
             .join(AlertRule, AlertRule.id == AlertEvent.rule_id)
             .where(AlertEvent.id == event_id, AlertRule.project_id == project_id)
         )
+
+    def act(
+        self,
+        project_id: str,
+        event_id: str,
+        action: str,
+        *,
+        by: str,
+        comment: str = "",
+        now: datetime | None = None,
+    ) -> AlertEvent | None:
+        """Acknowledge or resolve a firing alert, recording who, when and the comment.
+
+        ``action`` is ``"acknowledge"`` (the alert stays open: someone is on it) or
+        ``"resolve"`` (closed by a person; the rule's cooldown then applies as after an
+        automatic resolution). Every action is kept in the event, oldest first, and shown by
+        :func:`event_to_dict` as ``actions``. Returns None when the event is not in this
+        project; raises :class:`~driftline.exceptions.ParameterError` for an unknown
+        action, a comment over 2,000 characters, or an event already resolved.
+        """
+        if action not in ALERT_ACTIONS:
+            raise ParameterError(
+                f"The 'action' parameter must be one of {list(ALERT_ACTIONS)}; got {action!r}."
+            )
+        if not isinstance(comment, str) or len(comment) > _MAX_COMMENT or "\x00" in comment:
+            raise ParameterError(
+                f"The comment must be text of at most {_MAX_COMMENT} characters without NUL "
+                "bytes; shorten it."
+            )
+        moment = _now(now)
+        event = self.get_event(project_id, event_id)
+        if event is None:
+            return None
+        if event.status != "firing":
+            raise ParameterError(
+                f"Alert {event_id!r} is already resolved; only a firing alert can be "
+                f"{'acknowledged' if action == 'acknowledge' else 'resolved'}."
+            )
+        payload = dict(event.payload or {})
+        entry = {"action": action, "by": by, "at": _iso(moment), "comment": comment.strip()}
+        payload[ACTIONS_KEY] = [*(payload.get(ACTIONS_KEY) or []), entry]
+        event.payload = payload  # a new dict: the JSON column sees the change
+        if action == "resolve":
+            event.status = "resolved"
+            event.resolved_at = moment
+        self.session.flush()
+        return event
 
     def history(
         self,

@@ -29,6 +29,7 @@ from driftline.server._json import JSONResponse, dumps
 from driftline.server._metrics import ServerMetrics, install_metrics_route
 from driftline.server._openapi import install_openapi
 from driftline.server._state import Ingestor, ServerState
+from driftline.server._ui import install_ui
 from driftline.store import (
     PredictionStore,
     create_engine_from_url,
@@ -266,6 +267,7 @@ def create_app(
         # Added flat (not include_router) so that ``app.routes`` lists every route.
         app.router.routes.extend(module.router.routes)
 
+    install_ui(app)  # the dashboard under /ui (driftline.server._ui)
     install_metrics_route(app, state)  # only with a metrics_token (driftline.server._metrics)
     app.add_middleware(CatchAll)  # innermost: a 500 is answered (and measured), not raised
     app.add_middleware(Measure, metrics=state.metrics)

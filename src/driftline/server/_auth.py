@@ -35,11 +35,14 @@ __all__ = [
     "VersionContext",
     "bearer",
     "check_failures",
+    "check_project",
     "client_address",
     "current_token",
     "project_access",
+    "project_id_of",
     "record_failure",
     "resolve_version",
+    "verify_secret",
 ]
 
 _MAX_ENTRIES: Final = 10_000
@@ -156,19 +159,11 @@ def _verify(state: ServerState, secret: str) -> TokenInfo | None:
         return TokenRepository(session).verify(secret)
 
 
-async def current_token(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> TokenInfo:
-    """The verified token of the request (401 without a valid one; 429 over its rate)."""
+async def verify_secret(request: Request, secret: str) -> TokenInfo:
+    """The token of ``secret``, checked as every request's token is (cache, failure limit
+    per address, revocation and expiry, then the token's rate limit): 401 or 429 otherwise.
+    The dashboard's session cookie goes through this too."""
     state = state_of(request)
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(
-            401,
-            "Missing API token: send 'Authorization: Bearer dl_<id>_<secret>'.",
-            headers=_CHALLENGE,
-        )
-    secret = credentials.credentials
     address = client_address(request)
     found, info = state.tokens.get(secret)
     if not found:
@@ -190,6 +185,22 @@ async def current_token(
             details={"retry_after_seconds": wait},
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
+    return info
+
+
+async def current_token(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> TokenInfo:
+    """The verified token of the request (401 without a valid one; 429 over its rate)."""
+    state_of(request)
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(
+            401,
+            "Missing API token: send 'Authorization: Bearer dl_<id>_<secret>'.",
+            headers=_CHALLENGE,
+        )
+    info = await verify_secret(request, credentials.credentials)
     request.state.token = info
     return info
 
@@ -227,8 +238,34 @@ def _project_id(state: ServerState, name: str) -> str | None:
     return found
 
 
+async def project_id_of(request: Request, name: str) -> str | None:
+    """The id of the project named ``name`` (cached), or None."""
+    state = state_of(request)
+    project_id = state.project_ids.get(name)
+    if project_id is None:
+        project_id = await run_in_threadpool(_project_id, state, name)
+    return project_id
+
+
 def _not_found(what: str) -> ApiError:
     return ApiError(404, f"No {what} (or it is not visible to this token).")
+
+
+async def check_project(
+    request: Request, project: str, token: TokenInfo, role: str
+) -> ProjectContext:
+    """``project`` if ``token`` belongs to it with ``role`` or higher: 404 for a project
+    that is not the token's (or does not exist), 403 for a role too low."""
+    project_id = await project_id_of(request, project)
+    if project_id is None or project_id != token.project_id:
+        raise _not_found(f"project named {project!r}")
+    if not role_allows(token.role, role):
+        raise ApiError(
+            403,
+            f"This token's role {token.role!r} cannot do this; it needs {role!r} or higher.",
+            details={"role": token.role, "needed": role},
+        )
+    return ProjectContext(project_id, project, token)
 
 
 def project_access(role: str) -> object:
@@ -239,19 +276,7 @@ def project_access(role: str) -> object:
         project: Annotated[str, Path(description="Project name.", max_length=200)],
         token: Annotated[TokenInfo, Depends(current_token)],
     ) -> ProjectContext:
-        state = state_of(request)
-        project_id = state.project_ids.get(project)
-        if project_id is None:
-            project_id = await run_in_threadpool(_project_id, state, project)
-        if project_id is None or project_id != token.project_id:
-            raise _not_found(f"project named {project!r}")
-        if not role_allows(token.role, role):
-            raise ApiError(
-                403,
-                f"This token's role {token.role!r} cannot do this; it needs {role!r} or higher.",
-                details={"role": token.role, "needed": role},
-            )
-        return ProjectContext(project_id, project, token)
+        return await check_project(request, project, token, role)
 
     return Depends(dependency)
 

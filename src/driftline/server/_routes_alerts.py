@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError
 
 from driftline.alerts import (
@@ -28,6 +28,7 @@ from driftline.server._audit import digest, record
 from driftline.server._auth import ProjectContext, project_access
 from driftline.server._errors import ApiError
 from driftline.server._schemas import (
+    AlertActionIn,
     AlertEventOut,
     AlertRuleIn,
     AlertRuleOut,
@@ -35,7 +36,7 @@ from driftline.server._schemas import (
     UtcDatetime,
 )
 from driftline.server._state import state_of
-from driftline.store import role_allows
+from driftline.store import ApiToken, role_allows
 
 __all__ = ["router"]
 
@@ -235,3 +236,61 @@ def alert_history(
         return [AlertEventOut.model_validate(event_to_dict(e)) for e in events]
 
     return _with_repo(request, False, read)
+
+
+def token_label(repo: AlertRepository, token_id: str) -> str:
+    """How an action's author is recorded: the token's name and id."""
+    name = repo.session.get(ApiToken, token_id)
+    return f"{name.name} ({token_id})" if name is not None else token_id
+
+
+def act_on_alert(
+    request: Request, ctx: ProjectContext, alert_id: str, action: str, comment: str
+) -> AlertEventOut:
+    """Acknowledge or resolve ``alert_id`` (404 outside the project, 409 when resolved)."""
+
+    def work(repo: AlertRepository) -> AlertEventOut | None:
+        try:
+            event = repo.act(
+                ctx.project_id,
+                alert_id,
+                action,
+                by=token_label(repo, ctx.token.token_id),
+                comment=comment,
+            )
+        except ParameterError as exc:
+            status = 409 if "already resolved" in str(exc) else 422
+            raise ApiError(status, str(exc)) from None
+        return None if event is None else AlertEventOut.model_validate(event_to_dict(event))
+
+    out = _with_repo(request, True, work)
+    if out is None:
+        raise ApiError(404, f"No alert {alert_id!r} in project {ctx.project_name!r}.")
+    return out
+
+
+_ACTION_DOC = {
+    "acknowledge": "Acknowledge a firing alert (it stays open; the comment is recorded)",
+    "resolve": "Resolve a firing alert by hand (the comment is recorded)",
+}
+
+
+def _action_route(action: str) -> None:
+    @router.post(
+        "/projects/{project}/alerts/{alert_id}/" + action,
+        response_model=AlertEventOut,
+        summary=_ACTION_DOC[action],
+        name=f"{action}_alert",
+        responses={409: {"description": "The alert is already resolved"}},
+    )
+    def route(
+        request: Request,
+        alert_id: Annotated[str, Path(max_length=64)],
+        body: AlertActionIn,
+        ctx: Annotated[ProjectContext, project_access("editor")],
+    ) -> AlertEventOut:
+        return act_on_alert(request, ctx, alert_id, action, body.comment)
+
+
+for _action in ("acknowledge", "resolve"):
+    _action_route(_action)

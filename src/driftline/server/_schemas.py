@@ -8,6 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AlertActionIn",
+    "AlertActionOut",
     "AlertEventOut",
     "AlertRuleIn",
     "AlertRuleOut",
@@ -315,6 +317,15 @@ class AlertRuleOut(BaseModel):
     created_at: datetime | None
 
 
+class AlertActionOut(BaseModel):
+    """One acknowledgement or resolution by a person, as recorded on the alert."""
+
+    action: Literal["acknowledge", "resolve"]
+    by: str
+    at: datetime
+    comment: str = ""
+
+
 class AlertEventOut(BaseModel):
     id: str
     rule_id: str
@@ -334,6 +345,15 @@ class AlertEventOut(BaseModel):
     delivery_attempts: int
     delivery_error: str | None
     channels_delivered: int
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    actions: list[AlertActionOut] = Field(default_factory=list)
+
+
+class AlertActionIn(_In):
+    comment: Annotated[
+        str, Field(max_length=2000, description="Why: recorded with the action.")
+    ] = ""
 
 
 class TokenIn(_In):
