@@ -26,7 +26,7 @@ def test_migration_matches_the_models(backend: str, new_database_url: Callable[[
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0006"
         tables = set(inspect(engine).get_table_names())
         assert set(Base.metadata.tables) <= tables
     finally:

@@ -47,6 +47,13 @@ if _TYPE_CHECKING:
         User,
         Window,
     )
+    from driftline.store._registry import (
+        FLAVORS,
+        NODE_KINDS,
+        RegistryRepository,
+        check_alias,
+    )
+    from driftline.store._registry_tables import AliasMove, Dataset, LineageEdge, ModelAlias
     from driftline.store._results import (
         IngestResult,
         LabelResult,
@@ -61,18 +68,24 @@ if _TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "FLAVORS",
     "MAX_TIMESTAMP",
     "MIN_TIMESTAMP",
+    "NODE_KINDS",
     "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",
     "AlertRule",
+    "AliasMove",
     "ApiToken",
     "Base",
     "Catalog",
+    "Dataset",
     "IngestResult",
     "LabelResult",
+    "LineageEdge",
     "Model",
+    "ModelAlias",
     "ModelVersion",
     "NewToken",
     "PendingLabel",
@@ -82,6 +95,7 @@ __all__ = [
     "PreparedBatch",
     "Project",
     "ProjectMember",
+    "RegistryRepository",
     "RejectedRow",
     "TokenInfo",
     "TokenRepository",
@@ -92,6 +106,7 @@ __all__ = [
     "Window",
     "WindowIndex",
     "WindowStore",
+    "check_alias",
     "create_engine_from_url",
     "from_ipc",
     "migrate",
@@ -122,6 +137,8 @@ __getattr__ = _lazy_getattr(
             ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Base", "Model",
                          "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
                          "Project", "ProjectMember", "User", "Window")),
+            ("_registry", ("FLAVORS", "NODE_KINDS", "RegistryRepository", "check_alias")),
+            ("_registry_tables", ("AliasMove", "Dataset", "LineageEdge", "ModelAlias")),
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
             ("_uuid7", ("uuid7", "uuid7_strings")),
