@@ -84,6 +84,7 @@ class ArtifactUpload:
         self.max_bytes = max_bytes
         self.size = 0
         self._hash = hashlib.sha256()
+        self.digest: str | None = None
         spool_dir = store._spool_dir()
         fd, name = tempfile.mkstemp(prefix="upload-", suffix=".part", dir=spool_dir)
         self._path = Path(name)
@@ -103,40 +104,57 @@ class ArtifactUpload:
         self._hash.update(chunk)
         self._file.write(chunk)
 
-    def commit(self) -> ArtifactInfo:
-        """Check the digest and publish the artifact (once per content) in one step."""
-        if self._file is None:
-            raise ParameterError("This upload is finished; begin a new one.")
-        self._file.close()
-        self._file = None
-        digest = self._hash.hexdigest()
-        try:
-            if self.expected is not None and digest != self.expected:
-                raise DigestMismatchError(
-                    f"The uploaded content hashes to sha256 {digest}, not to the expected "
-                    f"{self.expected}: it was corrupted or truncated on the way. Nothing was "
-                    "stored; upload it again.",
-                    expected=self.expected,
-                    actual=digest,
-                )
-            self._store._publish(self._path, digest)
-        finally:
-            self._path.unlink(missing_ok=True)
-        return ArtifactInfo(digest, self.size, self._store.key_of(digest))
+    @property
+    def path(self) -> Path:
+        """The spooled file (complete once :meth:`finish` returned; inspect it before
+        :meth:`commit` publishes it)."""
+        return self._path
 
-    def abort(self) -> None:
-        """Drop what was written (nothing was published)."""
+    def finish(self) -> str:
+        """Stop writing and check the digest; the content's sha256. A mismatch with the
+        expected digest raises :class:`~driftline.exceptions.DigestMismatchError` and
+        drops the upload."""
         if self._file is not None:
             self._file.close()
             self._file = None
+            self.digest = self._hash.hexdigest()
+        if self.digest is None:
+            raise ParameterError("This upload was aborted; begin a new one.")
+        if self.expected is not None and self.digest != self.expected:
+            actual = self.digest
+            self.abort()
+            raise DigestMismatchError(
+                f"The uploaded content hashes to sha256 {actual}, not to the expected "
+                f"{self.expected}: it was corrupted or truncated on the way. Nothing was "
+                "stored; upload it again.",
+                expected=self.expected,
+                actual=actual,
+            )
+        return self.digest
+
+    def commit(self) -> ArtifactInfo:
+        """Check the digest (:meth:`finish`) and publish the artifact (once per content)
+        in one step."""
+        digest = self.finish()
+        try:
+            self._store._publish(self._path, digest)
+        finally:
+            self.abort()
+        return ArtifactInfo(digest, self.size, self._store.key_of(digest))
+
+    def abort(self) -> None:
+        """Drop the spooled file (what was published stays published)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self.digest = None
         self._path.unlink(missing_ok=True)
 
     def __enter__(self) -> ArtifactUpload:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._file is not None:
-            self.abort()
+        self.abort()
 
 
 class ArtifactStore:
