@@ -251,7 +251,7 @@ def test_s3_artifact_store(new_database_url: Callable[[str], str], s3_endpoint: 
         assert r.status_code == 422  # the same artifact, corrupted: refused
         r = w.api.get(f"{url}/artifact", params={"download": "true"}, headers=w.auth("a"))
         assert r.content == data
-        keys = [k for k in _list(s3_endpoint, s3_bucket)]
+        keys = _list(s3_endpoint, s3_bucket)
         digest = hashlib.sha256(data).hexdigest()
         assert keys == [f"art/sha256/{digest[:2]}/{digest[2:]}"]
         assert s3_options(s3_endpoint)["endpoint_url"] == s3_endpoint
