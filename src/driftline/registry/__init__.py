@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from driftline._deps import lazy_getattr as _lazy_getattr
 from driftline.registry._artifacts import ArtifactInfo, ArtifactStore, ArtifactUpload, check_digest
 from driftline.registry._datasets import DatasetFingerprint, fingerprint_dataset, schema_digest
+from driftline.registry._flavors import flavor_of
 from driftline.registry._lineage import LineageGraph, LineageLink, LineageNode
 from driftline.registry._records import (
     AliasRecord,
@@ -42,7 +43,6 @@ if _TYPE_CHECKING:
         check_artifact,
         dataset_record,
         emit,
-        flavor_of,
         lineage_of,
         move_record,
         registry_event,
@@ -81,11 +81,10 @@ __all__ = [
 ]
 
 _NEEDS = ("sqlalchemy", "alembic")
+_LAZY = ("check_artifact", "dataset_record", "emit", "lineage_of", "move_record",
+         "registry_event", "resolve_in", "retrying")  # fmt: skip
 __getattr__ = _lazy_getattr(
     __name__,
-    {
-        "Registry": ("_registry", _NEEDS),
-        **dict.fromkeys(("check_artifact", "dataset_record", "emit", "flavor_of", "lineage_of", "move_record", "registry_event", "resolve_in", "retrying"), ("_service", _NEEDS)),
-    },
+    {"Registry": ("_registry", _NEEDS), **dict.fromkeys(_LAZY, ("_service", _NEEDS))},
     extra="registry",
-)  # fmt: skip
+)

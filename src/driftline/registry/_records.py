@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["AliasRecord", "ArtifactRecord", "DatasetRecord", "ModelRef", "ResolvedVersion"]
 
 
 def _time(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
+    """An aware datetime (naive means UTC) from a datetime or ISO 8601 text."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _out(value: Any) -> Any:

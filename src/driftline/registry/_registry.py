@@ -15,6 +15,7 @@ from driftline._params import BOOLEAN, Constraints, InstanceOf, Interval, valida
 from driftline.exceptions import NotFoundError, ParameterError
 from driftline.registry._artifacts import ArtifactStore, check_digest
 from driftline.registry._datasets import fingerprint_dataset
+from driftline.registry._flavors import flavor_of
 from driftline.registry._lineage import LineageGraph
 from driftline.registry._records import (
     AliasRecord,
@@ -27,7 +28,6 @@ from driftline.registry._service import (
     check_artifact,
     dataset_record,
     emit,
-    flavor_of,
     lineage_of,
     move_record,
     registry_event,

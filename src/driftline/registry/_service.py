@@ -9,7 +9,6 @@ import logging
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from sqlalchemy import func, select
@@ -23,6 +22,7 @@ from driftline.exceptions import (
     SerializationError,
     UnsupportedInputError,
 )
+from driftline.registry._flavors import flavor_of
 from driftline.registry._lineage import LineageGraph, LineageLink, LineageNode
 from driftline.registry._records import AliasRecord, DatasetRecord, ModelRef, ResolvedVersion
 from driftline.registry._signature import Signature
@@ -41,7 +41,6 @@ __all__ = [
     "check_artifact",
     "dataset_record",
     "emit",
-    "flavor_of",
     "lineage_of",
     "move_record",
     "registry_event",
@@ -51,8 +50,6 @@ __all__ = [
 
 logger = logging.getLogger("driftline.registry.events")
 T = TypeVar("T")
-_SUFFIXES: Final = {".onnx": "onnx", ".skops": "skops", ".pkl": "pickle", ".pickle": "pickle",
-                    ".joblib": "pickle"}  # fmt: skip
 _ATTEMPTS: Final = 8
 
 
@@ -93,32 +90,6 @@ def retrying(factory: sessionmaker[Session], work: Callable[[Session], T]) -> T:
 
 
 # artifacts ------------------------------------------------------------------------------
-def flavor_of(path: str | os.PathLike[str], flavor: str | None) -> str:
-    """The artifact's flavor: as given, else from the file name's suffix.
-
-    >>> flavor_of("model.onnx", None)
-    'onnx'
-    >>> flavor_of("model.bin", None)
-    Traceback (most recent call last):
-    ...
-    driftline.exceptions.UnsupportedInputError: Cannot tell the flavor of 'model.bin' ...
-    """
-    if flavor is not None:
-        if flavor not in FLAVORS:
-            raise UnsupportedInputError(
-                f"Unknown artifact flavor {flavor!r}: use one of {list(FLAVORS)} (ONNX or "
-                "skops; pickle only with the explicit allow_pickle opt-in)."
-            )
-        return flavor
-    suffix = Path(path).suffix.lower()
-    if suffix not in _SUFFIXES:
-        raise UnsupportedInputError(
-            f"Cannot tell the flavor of {Path(path).name!r} from its name: pass flavor= one of "
-            f"{list(FLAVORS)} (files ending in .onnx, .skops, .pkl/.pickle/.joblib are known)."
-        )
-    return _SUFFIXES[suffix]
-
-
 def check_artifact(
     path: str | os.PathLike[str],
     flavor: str,

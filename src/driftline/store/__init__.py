@@ -15,6 +15,7 @@ from driftline._deps import lazy_getattr as _lazy_getattr
 
 # pyarrow only: these work on a core install
 from driftline.store._labels import ValidatedLabels, validate_labels
+from driftline.store._registry_names import FLAVORS, NODE_KINDS, check_alias
 from driftline.store._schema import RESERVED_COLUMNS, VersionSchema
 from driftline.store._timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
 from driftline.store._validate import ValidatedBatch, validate_batch
@@ -47,12 +48,7 @@ if _TYPE_CHECKING:
         User,
         Window,
     )
-    from driftline.store._registry import (
-        FLAVORS,
-        NODE_KINDS,
-        RegistryRepository,
-        check_alias,
-    )
+    from driftline.store._registry import RegistryRepository
     from driftline.store._registry_tables import AliasMove, Dataset, LineageEdge, ModelAlias
     from driftline.store._results import (
         IngestResult,
@@ -137,7 +133,7 @@ __getattr__ = _lazy_getattr(
             ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Base", "Model",
                          "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
                          "Project", "ProjectMember", "User", "Window")),
-            ("_registry", ("FLAVORS", "NODE_KINDS", "RegistryRepository", "check_alias")),
+            ("_registry", ("RegistryRepository",)),
             ("_registry_tables", ("AliasMove", "Dataset", "LineageEdge", "ModelAlias")),
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
