@@ -312,3 +312,48 @@ def test_lineage_includes_the_windows_served(registry: Registry, engine: Engine)
     assert len(windows) == 1
     assert windows[0].attributes["rows"] == 2
     assert any(link.relation == "served" for link in graph.links)
+
+
+# The requirements of an OpenLineage 2-0-2 RunEvent (https://openlineage.io/spec/2-0-2/
+# OpenLineage.json), restated here: required fields and their formats, datasets with a
+# namespace and name, facets carrying _producer and _schemaURL.
+_FACET = {"type": "object", "required": ["_producer", "_schemaURL"],
+          "properties": {"_producer": {"type": "string", "format": "uri"},
+                         "_schemaURL": {"type": "string", "format": "uri"}}}  # fmt: skip
+_DATASET = {"type": "object", "required": ["namespace", "name"],
+            "properties": {"namespace": {"type": "string"}, "name": {"type": "string"},
+                           "facets": {"type": "object", "additionalProperties": _FACET}}}  # fmt: skip
+RUN_EVENT = {
+    "type": "object",
+    "required": ["eventTime", "producer", "schemaURL", "run", "job"],
+    "properties": {
+        "eventType": {"enum": ["START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER"]},
+        "eventTime": {"type": "string", "format": "date-time"},
+        "producer": {"type": "string", "format": "uri"},
+        "schemaURL": {"type": "string", "format": "uri"},
+        "run": {"type": "object", "required": ["runId"],
+                "properties": {"runId": {"type": "string", "format": "uuid"}}},
+        "job": {"type": "object", "required": ["namespace", "name"]},
+        "inputs": {"type": "array", "items": _DATASET},
+        "outputs": {"type": "array", "items": _DATASET},
+    },
+}  # fmt: skip
+
+
+def test_openlineage_events_follow_the_run_event_schema(registry: Registry) -> None:
+    import jsonschema
+
+    train = pa.table({"x": [1.0], "age": [2], "flag": [True]})
+    registry.register_dataset("train", train)
+    registry.record_training("fraud", "1", run="run-1", datasets=["train"])
+    registry.set_alias("fraud", "production", "1")
+    events = registry.lineage("fraud@production").to_openlineage("driftline://p")
+    assert [e["job"]["name"] for e in events] == ["train/run-1", "alias_move/fraud@production #1"]
+    checker = jsonschema.Draft202012Validator(
+        RUN_EVENT, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    for event in events:
+        checker.validate(event)
+    bad = {**events[0], "run": {"runId": "not-a-uuid"}}
+    with pytest.raises(jsonschema.ValidationError):
+        checker.validate(bad)
