@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Final, Literal
@@ -431,9 +432,10 @@ async def get_artifact(
     suffix = {"onnx": ".onnx", "skops": ".skops", "pickle": ".pkl"}.get(
         row.artifact_flavor or "", ""
     )
+    filename = re.sub(r"[^A-Za-z0-9._~-]", "_", f"{model}-{version}")[:200] + suffix
     headers = {
         "X-Driftline-Sha256": digest,
-        "Content-Disposition": f'attachment; filename="{model}-{version}{suffix}"',
+        "Content-Disposition": f'attachment; filename="{filename}"',
     }
     if row.artifact_size is not None:
         headers["Content-Length"] = str(row.artifact_size)
@@ -529,10 +531,7 @@ def list_aliases(
     found = _model(state, ctx, model)
     with state.sessions() as session:
         repo = RegistryRepository(session)
-        moves = repo.aliases_at(found.id, at) if at is not None else {
-            a.alias: m for a in repo.aliases(found.id)
-            for m in repo.history(found.id, a.alias)[-1:]
-        }  # fmt: skip
+        moves = repo.aliases_at(found.id, at) if at is not None else repo.current_moves(found.id)
         if alias is not None:
             if alias not in moves:
                 try:

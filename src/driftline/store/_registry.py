@@ -157,6 +157,21 @@ class RegistryRepository:
             )
         )
 
+    def current_moves(self, model_id: str) -> dict[str, AliasMove]:
+        """Each alias of the model as it points now: its last move (one query)."""
+        rows = self.session.scalars(
+            select(AliasMove)
+            .join(
+                ModelAlias,
+                (ModelAlias.model_id == AliasMove.model_id)
+                & (ModelAlias.alias == AliasMove.alias)
+                & (ModelAlias.seq == AliasMove.seq),
+            )
+            .where(AliasMove.model_id == model_id)
+            .order_by(AliasMove.alias)
+        )
+        return {move.alias: move for move in rows}
+
     def aliases_at(self, model_id: str, at: datetime) -> dict[str, AliasMove]:
         """Each alias of the model that pointed at a version at ``at``: its last move then."""
         moves = self.session.scalars(
