@@ -233,7 +233,10 @@ def test_datasets_and_lineage(world: Any, tmp_path: Path) -> None:
     assert r.status_code == 404
 
 
-def test_s3_artifact_store(new_database_url: Callable[[str], str], s3_endpoint: str,
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_s3_artifact_store(backend: str, new_database_url: Callable[[str], str], s3_endpoint: str,
                            s3_bucket: str, tmp_path: Path,
                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     """The server with its artifacts on a real S3-compatible server (moto, over HTTP)."""
@@ -242,7 +245,7 @@ def test_s3_artifact_store(new_database_url: Callable[[str], str], s3_endpoint: 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     settings = Settings(rate_limit_per_second=0, artifact_store_url=f"s3://{s3_bucket}/art",
                         artifact_store_endpoint_url=s3_endpoint)  # fmt: skip
-    for w in _server.start_world(new_database_url("sqlite"), settings):
+    for w in _server.start_world(new_database_url(backend), settings):
         url = w.add_version("a", "fraud", "1")
         data = onnx_model(tmp_path / "m.onnx").read_bytes()
         r = _put(w, url, data)
