@@ -43,6 +43,22 @@ class Settings(BaseModel):
     allow_pickle: bool = Field(
         default=False, description="Allow loading pickled model artifacts (logged)."
     )
+    # --- registry (driftline.registry) ---------------------------------------------------
+    artifact_store_url: str | None = Field(
+        default=None,
+        description="Where model artifacts are stored: a folder or s3://bucket/prefix (unset: "
+        "'artifacts' next to the SQLite file, else under home).",
+    )
+    artifact_store_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible server (MinIO, Ceph...); credentials come "
+        "from the usual AWS variables.",
+    )
+    max_artifact_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024,
+        description="Largest model artifact accepted by an upload (413 above).",
+    )
     # --- server (driftline.server) -------------------------------------------------------
     server_host: str = Field(default="127.0.0.1", description="Address `driftline server` binds.")
     server_port: int = Field(default=8000, ge=0, le=65535, description="Port of the server.")

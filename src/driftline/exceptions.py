@@ -17,6 +17,7 @@ closest built-in exception, so code written against ``ValueError``, ``LookupErro
     ├── NotFittedError          (ValueError, AttributeError)
     │                                           an object is used before ``fit``
     ├── SerializationError      (ValueError)    bytes are corrupt or of an incompatible version
+    │   └── DigestMismatchError                 content does not hash to the expected sha256
     ├── MissingDependencyError  (ImportError)   an optional extra is not installed
     ├── NotFoundError           (LookupError)   a named object does not exist (or is not
     │                                           visible to the caller)
@@ -59,6 +60,7 @@ __all__ = [
     "DataError",
     "DataWarning",
     "DeliveryError",
+    "DigestMismatchError",
     "DriftlineError",
     "InsufficientDataError",
     "MissingDependencyError",
@@ -107,6 +109,18 @@ class NotFittedError(DriftlineError, ValueError, AttributeError):
 
 class SerializationError(DriftlineError, ValueError):
     """Serialized bytes are corrupt or were written by an incompatible version."""
+
+
+class DigestMismatchError(SerializationError):
+    """Content (an uploaded or stored artifact) does not hash to the sha256 it should.
+
+    ``expected`` and ``actual`` are the two hex digests.
+    """
+
+    def __init__(self, message: str, *, expected: str, actual: str) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.actual = actual
 
 
 class MissingDependencyError(DriftlineError, ImportError):

@@ -270,6 +270,17 @@ CONTRACT = {
     ("get", "/api/v1/projects/{project}/audit/tree-head"),
     ("get", "/api/v1/projects/{project}/audit/inclusion-proof"),
     ("get", "/api/v1/projects/{project}/audit/consistency-proof"),
+    # the registry
+    ("put", "/api/v1/projects/{project}/models/{model}/versions/{version}/artifact"),
+    ("get", "/api/v1/projects/{project}/models/{model}/versions/{version}/artifact"),
+    ("post", "/api/v1/projects/{project}/models/{model}/versions/{version}/lineage"),
+    ("get", "/api/v1/projects/{project}/models/{model}/aliases"),
+    ("put", "/api/v1/projects/{project}/models/{model}/aliases"),
+    ("delete", "/api/v1/projects/{project}/models/{model}/aliases"),
+    ("get", "/api/v1/projects/{project}/models/{model}/aliases/history"),
+    ("get", "/api/v1/projects/{project}/models/{model}/lineage"),
+    ("get", "/api/v1/projects/{project}/datasets"),
+    ("post", "/api/v1/projects/{project}/datasets"),
 }
 
 

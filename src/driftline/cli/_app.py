@@ -16,6 +16,7 @@ from driftline.cli._drift_cmd import drift
 from driftline.cli._estimate_cmd import estimate
 from driftline.cli._evaluate_cmd import evaluate
 from driftline.cli._gate_cmd import gate_app
+from driftline.cli._model_cmd import lineage, model_app
 from driftline.cli._monitor_cmd import monitor
 from driftline.cli._output import EXIT_USAGE, print_error
 from driftline.cli._profile_cmd import profile_command
@@ -74,6 +75,8 @@ app.add_typer(token_app)
 app.add_typer(config_app)
 app.command("schema")(schema)
 app.add_typer(audit_app)
+app.add_typer(model_app)
+app.command("lineage")(lineage)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -20,6 +20,7 @@ from driftline.client._http import RetryPolicy
 from driftline.client._ingest import IngestMixin
 from driftline.client._models import ModelsMixin
 from driftline.client._records import ClientStats, Rejection
+from driftline.client._registry import RegistryMixin
 from driftline.client._results import Health, Identity
 from driftline.client._sender import Sender
 from driftline.client._windows import WindowsMixin
@@ -32,7 +33,7 @@ _ATEXIT_TIMEOUT: Final = 2.0
 logger = logging.getLogger("driftline.client")
 
 
-class Client(ModelsMixin, IngestMixin, WindowsMixin, AlertsMixin):
+class Client(ModelsMixin, IngestMixin, WindowsMixin, AlertsMixin, RegistryMixin):
     """Talks to a driftline server: register models, log predictions and labels, read results.
 
     ``url`` is the server's address (``http://host:8000``); ``token`` an API token

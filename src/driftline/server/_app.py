@@ -48,15 +48,18 @@ class BodyLimit:
     """Refuse bodies over ``limit`` bytes: by ``Content-Length`` up front (413), and while
     streaming (the read raises a 413 error inside the route)."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, artifact_limit: int | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.artifact_limit = limit if artifact_limit is None else artifact_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.limit
+        if scope.get("method") == "PUT" and scope.get("path", "").endswith("/artifact"):
+            limit = self.artifact_limit  # model artifacts: max_artifact_bytes
         for name, value in scope.get("headers", ()):
             if name == b"content-length":
                 try:
@@ -251,6 +254,7 @@ def create_app(
         _routes_ingest,
         _routes_meta,
         _routes_models,
+        _routes_registry,
         _routes_tokens,
         _routes_windows,
     )
@@ -258,6 +262,7 @@ def create_app(
     for module in (
         _routes_meta,
         _routes_models,
+        _routes_registry,
         _routes_ingest,
         _routes_windows,
         _routes_alerts,
@@ -271,7 +276,9 @@ def create_app(
     install_metrics_route(app, state)  # only with a metrics_token (driftline.server._metrics)
     app.add_middleware(CatchAll)  # innermost: a 500 is answered (and measured), not raised
     app.add_middleware(Measure, metrics=state.metrics)
-    app.add_middleware(BodyLimit, limit=values.max_body_bytes)
+    app.add_middleware(
+        BodyLimit, limit=values.max_body_bytes, artifact_limit=values.max_artifact_bytes
+    )
     app.add_middleware(RefuseNul)
     for route in app.routes:
         if isinstance(route, APIRoute):

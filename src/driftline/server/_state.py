@@ -48,6 +48,7 @@ class ServerState:
     version_ids: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)
     monitor: Any = None
     monitor_error: str | None = None
+    artifacts: Any = None  # the registry's ArtifactStore, made on first use
     # failed token checks per client address (made from the settings)
     auth_failures: RateLimiter = field(init=False)
 

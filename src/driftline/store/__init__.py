@@ -15,6 +15,7 @@ from driftline._deps import lazy_getattr as _lazy_getattr
 
 # pyarrow only: these work on a core install
 from driftline.store._labels import ValidatedLabels, validate_labels
+from driftline.store._registry_names import FLAVORS, NODE_KINDS, check_alias
 from driftline.store._schema import RESERVED_COLUMNS, VersionSchema
 from driftline.store._timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
 from driftline.store._validate import ValidatedBatch, validate_batch
@@ -48,6 +49,8 @@ if _TYPE_CHECKING:
         User,
         Window,
     )
+    from driftline.store._registry import RegistryRepository
+    from driftline.store._registry_tables import AliasMove, Dataset, LineageEdge, ModelAlias
     from driftline.store._results import (
         IngestResult,
         LabelResult,
@@ -62,12 +65,15 @@ if _TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "FLAVORS",
     "MAX_TIMESTAMP",
     "MIN_TIMESTAMP",
+    "NODE_KINDS",
     "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",
     "AlertRule",
+    "AliasMove",
     "ApiToken",
     "AuditEntry",
     "AuditNode",
@@ -75,9 +81,12 @@ __all__ = [
     "AuditTreeHead",
     "Base",
     "Catalog",
+    "Dataset",
     "IngestResult",
     "LabelResult",
+    "LineageEdge",
     "Model",
+    "ModelAlias",
     "ModelVersion",
     "NewToken",
     "PendingLabel",
@@ -87,6 +96,7 @@ __all__ = [
     "PreparedBatch",
     "Project",
     "ProjectMember",
+    "RegistryRepository",
     "RejectedRow",
     "TokenInfo",
     "TokenRepository",
@@ -97,6 +107,7 @@ __all__ = [
     "Window",
     "WindowIndex",
     "WindowStore",
+    "check_alias",
     "create_engine_from_url",
     "from_ipc",
     "migrate",
@@ -130,6 +141,8 @@ __getattr__ = _lazy_getattr(
             ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Model",
                          "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
                          "Project", "ProjectMember", "User", "Window")),
+            ("_registry", ("RegistryRepository",)),
+            ("_registry_tables", ("AliasMove", "Dataset", "LineageEdge", "ModelAlias")),
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
             ("_uuid7", ("uuid7", "uuid7_strings")),

@@ -156,6 +156,11 @@ class ModelVersion(Base):
     #: Seconds from the epoch to the start of one time window (0: epoch-aligned).
     window_origin: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The registered artifact (driftline.registry): content address, format, size, signature.
+    artifact_digest: Mapped[str | None] = mapped_column(String(64))
+    artifact_flavor: Mapped[str | None] = mapped_column(String(16))
+    artifact_size: Mapped[int | None] = mapped_column(BigInteger)
+    signature: Mapped[dict[str, Any] | None]
 
 
 class Window(Base):
@@ -285,3 +290,7 @@ class AlertEvent(Base):
     notified_at: Mapped[datetime | None]
     delivery_attempts: Mapped[int] = mapped_column(Integer, default=0)
     delivery_error: Mapped[str | None] = mapped_column(String(1000))
+
+
+# The registry's tables (aliases and their history, datasets, lineage) on the same metadata.
+from driftline.store import _registry_tables  # noqa: E402, F401
