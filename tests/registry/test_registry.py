@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import logging
 import secrets
 import threading
 import time
@@ -240,10 +239,13 @@ def test_size_limit(registry: Registry, tmp_path: Path, engine: Engine) -> None:
 
 
 # datasets, lineage, events --------------------------------------------------------------------
-def test_datasets_lineage_and_events(
-    registry: Registry, engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="driftline.registry.events")
+def test_datasets_lineage_and_events(registry: Registry, engine: Engine, tmp_path: Path) -> None:
+    from driftline.audit import AuditLog
+
+    log = AuditLog(engine, key=str(tmp_path / "audit.pem"))
+    start = log.size()
+    registry = Registry(engine, project=registry.project, actor="subject:ana",
+                        artifacts=registry.artifacts, audit=log)  # fmt: skip
     train = pa.table({"x": [1.0, 2.0, 3.0], "age": [30, 40, 50], "flag": [True, False, True]})
     csv = tmp_path / "eval.csv"
     csv.write_text("x,age,flag\n1.5,33,true\n")
@@ -277,17 +279,29 @@ def test_datasets_lineage_and_events(
     assert train_event["outputs"] == [
         {"namespace": "driftline://test", "name": "models/fraud/versions/2"}
     ]
-    logged = [json.loads(r.getMessage()) for r in caplog.records]
-    types = [e["event_type"] for e in logged]
-    assert types == [
-        "registry.dataset_registered",
-        "registry.dataset_registered",
-        "registry.lineage_recorded",
-        "registry.lineage_recorded",
-        "registry.lineage_recorded",
-        "registry.alias_moved",
+    # the audit log holds one event per change, in the registry's transactions; the
+    # refused lineage (an unknown data set) and the repeated registration none
+    logged = [json.loads(e.record) for e in log.entries(after=start - 1, limit=1000)]
+    assert [e["type"] for e in logged] == [
+        "dataset.registered",
+        "dataset.registered",
+        "lineage.recorded",
+        "lineage.recorded",
+        "lineage.recorded",
+        "alias.moved",
     ]
-    assert all(e["project"] == registry.project and e["actor"] == "ana" for e in logged)
+    with session_factory(engine)() as session:
+        from driftline.store import Project
+
+        pid = session.scalar(select(Project.id).where(Project.name == registry.project))
+    assert all(e["project"] == pid and e["actor"] == "subject:ana" for e in logged)
+    assert logged[0]["payload"]["fingerprint"] == d1.fingerprint
+    assert logged[1]["payload"]["fingerprint"] == d2.fingerprint
+    assert "s3://lake" not in json.dumps(logged)
+    assert {tuple(e["payload"]["source"]) for e in logged[2:4]} == {
+        ("dataset", d1.id), ("dataset", d2.id)}  # fmt: skip
+    assert logged[5]["payload"]["reason_sha256"] == hashlib.sha256(b'"promote"').hexdigest()
+    assert log.verify().ok
 
 
 def test_lineage_includes_the_windows_served(registry: Registry, engine: Engine) -> None:

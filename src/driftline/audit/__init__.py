@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 
 from driftline._deps import lazy_getattr as _lazy_getattr
 from driftline.audit._canonical import canonical_json
-from driftline.audit._events import EVENT_TYPES, Event
+from driftline.audit._events import EVENT_TYPES, Event, check_actor
 from driftline.audit._keys import KEY_ENV, SignedTreeHead, SigningKey, verify_signature
 from driftline.audit._merkle import (
     EMPTY_ROOT,
@@ -63,6 +63,7 @@ __all__ = [
     "SigningKey",
     "VerifyReport",
     "canonical_json",
+    "check_actor",
     "consistency_path",
     "inclusion_path",
     "leaf_hash",

@@ -26,6 +26,9 @@ EVENT_TYPES: Final[Mapping[str, str]] = {
     "approval.granted": "an approval was granted",
     "approval.denied": "an approval was denied",
     "alias.moved": "an alias was moved to another version",
+    "alias.removed": "an alias was removed from its model",
+    "dataset.registered": "a training or evaluation data set was registered (its fingerprint)",
+    "lineage.recorded": "a lineage link was recorded (data set, run, version, gate report)",
     "policy.changed": "a gate or promotion policy was changed",
     "alert_rule.created": "an alert rule was created",
     "alert_rule.changed": "an alert rule was changed",
@@ -47,7 +50,14 @@ class Event(NamedTuple):
 
 
 def check_actor(actor: object) -> None:
-    """Refuse an actor that is not a reference such as ``token:<id>`` or ``subject:<id>``."""
+    """Refuse an actor that is not a reference such as ``token:<id>`` or ``subject:<id>``.
+
+    >>> check_actor("token:t1")
+    >>> check_actor("ana@example.com")
+    Traceback (most recent call last):
+    ...
+    driftline.exceptions.ParameterError: The 'actor' parameter must be a reference ...
+    """
     if actor is None:
         return
     if not isinstance(actor, str) or not _ACTOR.match(actor):

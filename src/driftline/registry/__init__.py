@@ -26,6 +26,13 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from driftline._deps import lazy_getattr as _lazy_getattr
 from driftline.registry._artifacts import ArtifactInfo, ArtifactStore, ArtifactUpload, check_digest
 from driftline.registry._datasets import DatasetFingerprint, fingerprint_dataset, schema_digest
+from driftline.registry._events import (
+    AuditEvent,
+    alias_event,
+    artifact_event,
+    dataset_event,
+    lineage_events,
+)
 from driftline.registry._flavors import flavor_of
 from driftline.registry._lineage import LineageGraph, LineageLink, LineageNode
 from driftline.registry._records import (
@@ -42,10 +49,8 @@ if _TYPE_CHECKING:
     from driftline.registry._service import (
         check_artifact,
         dataset_record,
-        emit,
         lineage_of,
         move_record,
-        registry_event,
         resolve_in,
         retrying,
     )
@@ -56,6 +61,7 @@ __all__ = [
     "ArtifactRecord",
     "ArtifactStore",
     "ArtifactUpload",
+    "AuditEvent",
     "DatasetFingerprint",
     "DatasetRecord",
     "LineageGraph",
@@ -66,23 +72,25 @@ __all__ = [
     "ResolvedVersion",
     "Signature",
     "TensorSpec",
+    "alias_event",
+    "artifact_event",
     "check_artifact",
     "check_digest",
+    "dataset_event",
     "dataset_record",
-    "emit",
     "fingerprint_dataset",
     "flavor_of",
+    "lineage_events",
     "lineage_of",
     "move_record",
-    "registry_event",
     "resolve_in",
     "retrying",
     "schema_digest",
 ]
 
 _NEEDS = ("sqlalchemy", "alembic")
-_LAZY = ("check_artifact", "dataset_record", "emit", "lineage_of", "move_record",
-         "registry_event", "resolve_in", "retrying")  # fmt: skip
+_LAZY = ("check_artifact", "dataset_record", "lineage_of", "move_record", "resolve_in",
+         "retrying")  # fmt: skip
 __getattr__ = _lazy_getattr(
     __name__,
     {"Registry": ("_registry", _NEEDS), **dict.fromkeys(_LAZY, ("_service", _NEEDS))},

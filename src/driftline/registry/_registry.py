@@ -6,15 +6,22 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, make_url, select
 from sqlalchemy.orm import Session
 
 from driftline._params import BOOLEAN, Constraints, InstanceOf, Interval, validate
 from driftline.exceptions import NotFoundError, ParameterError
 from driftline.registry._artifacts import ArtifactStore, check_digest
 from driftline.registry._datasets import fingerprint_dataset
+from driftline.registry._events import (
+    AuditEvent,
+    alias_event,
+    artifact_event,
+    dataset_event,
+    lineage_events,
+)
 from driftline.registry._flavors import flavor_of
 from driftline.registry._lineage import LineageGraph
 from driftline.registry._records import (
@@ -27,10 +34,8 @@ from driftline.registry._records import (
 from driftline.registry._service import (
     check_artifact,
     dataset_record,
-    emit,
     lineage_of,
     move_record,
-    registry_event,
     resolve_in,
     retrying,
 )
@@ -45,6 +50,9 @@ from driftline.store import (
     write_session_factory,
 )
 
+if TYPE_CHECKING:
+    from driftline.audit import AuditLog
+
 __all__ = ["Registry"]
 
 
@@ -54,6 +62,14 @@ class Registry:
     Artifacts go to ``artifacts`` (default: :meth:`ArtifactStore.for_database`, a folder
     next to the SQLite file). ``actor`` is recorded as the author of every write.
     ``allow_pickle`` is the explicit opt-in that lets pickle artifacts in (recorded).
+
+    With ``audit`` (a :class:`driftline.audit.AuditLog` of the same database), every write
+    that changes something appends its audit event (``artifact.uploaded``,
+    ``alias.moved``, ``alias.removed``, ``dataset.registered``, ``lineage.recorded``) in
+    the transaction of the change: both commit or neither does. Its actor is ``actor``,
+    which must then be a reference (``subject:<id>``, ``user:<id>``, ``service:<name>``...);
+    the default ``"local"`` is logged as ``system:local``. Without ``audit`` nothing is
+    logged (a local registry has no log unless you give it one).
 
     >>> from driftline.store import Catalog, VersionSchema, create_engine_from_url, migrate
     >>> from driftline.store import session_factory
@@ -86,8 +102,18 @@ class Registry:
         actor: str = "local",
         allow_pickle: bool = False,
         max_artifact_bytes: int | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         params = validate(self, locals())
+        self.audit = audit
+        self._audit_actor = "system:local"
+        if audit is not None:
+            engine = _audit_engine(engine, audit)
+            if params["actor"] != "local":
+                from driftline.audit import check_actor
+
+                check_actor(params["actor"])
+                self._audit_actor = params["actor"]
         self.engine = engine if isinstance(engine, Engine) else create_engine_from_url(engine)
         self.project: str = params["project"]
         self.actor: str = params["actor"]
@@ -113,8 +139,16 @@ class Registry:
             self._project_id = found
         return self._project_id
 
-    def _event(self, event_type: str, payload: Mapping[str, Any]) -> None:
-        emit(registry_event(event_type, payload, project=self.project, actor=self.actor))
+    def _record(self, session: Session, events: Sequence[AuditEvent]) -> None:
+        """Append ``events`` to the audit log (if any) in ``session``'s transaction."""
+        if self.audit is not None and events:
+            from driftline.audit import Event
+
+            pid = self._pid(session)
+            self.audit.append_many(
+                [Event(kind, payload, pid, self._audit_actor) for kind, payload in events],
+                session=session,
+            )
 
     # artifacts ------------------------------------------------------------------------------
     def upload_artifact(
@@ -149,16 +183,17 @@ class Registry:
         sig = None if checked is None else checked.to_dict()
 
         def register(session: Session) -> bool:
-            return RegistryRepository(session).set_artifact(
+            created = RegistryRepository(session).set_artifact(
                 version_id, digest=info.digest, flavor=kind, size=info.size, signature=sig
             )
+            if created:
+                self._record(session, [artifact_event(
+                    model, str(version), version_id, digest=info.digest, flavor=kind,
+                    size=info.size, signature=sig)])  # fmt: skip
+            return created
 
         created = retrying(self._writes, register)
-        record = ArtifactRecord(model, str(version), info.digest, kind, info.size, sig, created)
-        if created:
-            self._event("registry.artifact_registered",
-                        {**record.to_dict(), "pickle_opt_in": kind == "pickle"})  # fmt: skip
-        return record
+        return ArtifactRecord(model, str(version), info.digest, kind, info.size, sig, created)
 
     def download_artifact(
         self, ref: str, destination: str | os.PathLike[str], *, at: datetime | None = None
@@ -202,13 +237,12 @@ class Registry:
                 version_id = row.id
             move, changed = repo.move_alias(found.id, alias, version_id, actor=self.actor,
                                             reason=reason)  # fmt: skip
-            return move_record(move, model, repo.version_names(found.id), changed)
+            moved = move_record(move, model, repo.version_names(found.id), changed)
+            if changed:
+                self._record(session, [alias_event(moved)])
+            return moved
 
-        record = retrying(self._writes, work)
-        if record.changed:
-            kind = "registry.alias_moved" if version is not None else "registry.alias_removed"
-            self._event(kind, record.to_dict())
-        return record
+        return retrying(self._writes, work)
 
     def resolve(self, ref: str, *, at: datetime | None = None) -> ResolvedVersion:
         """The version ``ref`` names: ``"fraud@production"`` now, or what served at ``at``
@@ -271,12 +305,12 @@ class Registry:
                 rows=fp.rows, source_uri=source_uri, licence=licence, pii=pii,
                 created_by=self.actor,
             )  # fmt: skip
-            return dataset_record(row, created)
+            registered = dataset_record(row, created)
+            if created:
+                self._record(session, [dataset_event(registered)])
+            return registered
 
-        record = retrying(self._writes, work)
-        if record.created:
-            self._event("registry.dataset_registered", record.to_dict())
-        return record
+        return retrying(self._writes, work)
 
     def record_training(
         self,
@@ -292,11 +326,12 @@ class Registry:
         was evaluated on ``evaluation`` and produced ``model``'s ``version``."""
         ref = ModelRef(model, version=str(version))
 
-        def work(session: Session) -> list[tuple[tuple[str, str], tuple[str, str], str]]:
+        def work(session: Session) -> None:
             pid = self._pid(session)
             _, row, _ = resolve_in(session, pid, ref)
             repo = RegistryRepository(session)
-            added = []
+            wanted: list[tuple[tuple[str, str], tuple[str, str], str, dict[str, Any] | None]]
+            wanted = []
             for names, relation in ((datasets, "trained_on"), (evaluation, "evaluated_on")):
                 for item in names:
                     found = repo.dataset(pid, item)
@@ -304,19 +339,19 @@ class Registry:
                         raise NotFoundError(
                             f"No data set {item!r} is registered; register it first."
                         )
-                    edge = (("dataset", found.id), ("run", run), relation)
-                    if repo.add_edge(pid, edge[0], edge[1], relation, created_by=self.actor)[1]:
-                        added.append(edge)
-            run_edge = (("run", run), ("model_version", row.id), "produced")
-            attrs = {"name": run, **dict(attributes or {})}
-            if repo.add_edge(pid, run_edge[0], run_edge[1], "produced", attributes=attrs,
-                             created_by=self.actor)[1]:  # fmt: skip
-                added.append(run_edge)
-            return added
+                    wanted.append((("dataset", found.id), ("run", run), relation, None))
+            wanted.append((("run", run), ("model_version", row.id), "produced",
+                           {"name": run, **dict(attributes or {})}))  # fmt: skip
+            added = []
+            for edge in wanted:
+                source, target, relation, attrs = edge
+                if repo.add_edge(
+                    pid, source, target, relation, attributes=attrs, created_by=self.actor
+                )[1]:
+                    added.append(edge)
+            self._record(session, lineage_events(model, row.version, added))
 
-        for source, target, relation in retrying(self._writes, work):
-            self._event("registry.lineage_recorded",
-                        {"source": list(source), "target": list(target), "relation": relation})  # fmt: skip
+        retrying(self._writes, work)
 
     def lineage(self, ref: str, *, at: datetime | None = None) -> LineageGraph:
         """The lineage of ``ref`` (``"fraud@production"``): data sets → runs → version →
@@ -324,3 +359,28 @@ class Registry:
         parsed = ModelRef.parse(ref)
         with self._reads() as session:
             return lineage_of(session, self._pid(session), parsed, at)
+
+
+def _audit_engine(engine: Engine | str | None, audit: AuditLog) -> Engine:
+    """The engine of ``audit`` when ``engine`` names its database (None: take it); events are
+    appended in the registry's transactions, so both must be on one database."""
+    from driftline.audit import AuditLog
+
+    if not isinstance(audit, AuditLog):
+        raise ParameterError(
+            f"The 'audit' parameter of Registry must be a driftline.audit.AuditLog or None; "
+            f"got {type(audit).__name__}."
+        )
+    if engine is None or engine is audit.engine:
+        return audit.engine
+    url = engine.url if isinstance(engine, Engine) else make_url(engine)
+    same = url.render_as_string(hide_password=False) == audit.engine.url.render_as_string(
+        hide_password=False
+    )
+    if not same or url.database in (None, "", ":memory:"):
+        raise ParameterError(
+            "The registry and its audit log must be on one database (events are appended in "
+            "the transaction of each change): pass AuditLog(engine) and the same engine, or "
+            "engine=None to use the audit log's."
+        )
+    return audit.engine

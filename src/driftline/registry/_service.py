@@ -1,11 +1,9 @@
 """The registry's operations on one database session, shared by :class:`Registry` (local)
 and the server's routes: checking artifacts, moving aliases, resolving references,
-registering data sets and building lineage graphs."""
+registering data sets and building lineage graphs (their audit events: ``_events``)."""
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -40,39 +38,14 @@ from driftline.store import (
 __all__ = [
     "check_artifact",
     "dataset_record",
-    "emit",
     "lineage_of",
     "move_record",
-    "registry_event",
     "resolve_in",
     "retrying",
 ]
 
-logger = logging.getLogger("driftline.registry.events")
 T = TypeVar("T")
 _ATTEMPTS: Final = 8
-
-
-# events ---------------------------------------------------------------------------------
-def registry_event(
-    event_type: str, payload: Mapping[str, Any], *, project: str, actor: str
-) -> dict[str, Any]:
-    """One registry event, shaped as the audit log's ``append(event_type, payload, *,
-    project, actor)`` takes it.
-
-    >>> registry_event("registry.alias_moved", {"alias": "production"}, project="p",
-    ...                actor="ana")["event_type"]
-    'registry.alias_moved'
-    """
-    return {"event_type": event_type, "payload": dict(payload), "project": project,
-            "actor": actor}  # fmt: skip
-
-
-def emit(event: Mapping[str, Any]) -> None:
-    """THE place where registry events leave the registry (every write calls it once, after
-    its transaction committed). Today each event is a structured log line on the
-    ``driftline.registry.events`` logger; the audit log's ``append`` goes here."""
-    logger.info("%s", json.dumps(event, sort_keys=True, default=str))
 
 
 # retries --------------------------------------------------------------------------------

@@ -10,16 +10,16 @@ until the commit); governance writes are rare, so the cost is one short wait at 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from driftline.audit import canonical_json
+from driftline.audit import Event, canonical_json
 from driftline.server._auth import ProjectContext
 from driftline.server._state import ServerState
 
-__all__ = ["digest", "record"]
+__all__ = ["digest", "record", "record_all"]
 
 
 def digest(value: Any) -> str:
@@ -35,10 +35,19 @@ def record(
     payload: Mapping[str, Any],
 ) -> None:
     """Append ``event_type`` for the request's project, acted by the request's token."""
-    state.audit.append(
-        event_type,
-        payload,
-        project=ctx.project_id,
-        actor=f"token:{ctx.token.token_id}",
+    record_all(state, session, ctx, [(event_type, payload)])
+
+
+def record_all(
+    state: ServerState,
+    session: Session,
+    ctx: ProjectContext,
+    events: Sequence[tuple[str, Mapping[str, Any]]],
+) -> None:
+    """Append ``(event_type, payload)`` events as one batch (one signed tree head); none
+    is appended when ``events`` is empty."""
+    actor = f"token:{ctx.token.token_id}"
+    state.audit.append_many(
+        [Event(kind, payload, ctx.project_id, actor) for kind, payload in events],
         session=session,
     )

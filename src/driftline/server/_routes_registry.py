@@ -3,7 +3,9 @@
 Writes need ``editor``, reads ``viewer`` (the convention of every route). Every failure
 is a 4xx naming what was wrong, and leaves nothing half-written: an artifact is checked
 (size, digest, format, signature) before it is published and registered; an alias move
-writes its history and current rows in one transaction.
+writes its history and current rows in one transaction. Every write that changes
+something appends its audit event (``artifact.uploaded``, ``alias.moved``,
+``alias.removed``, ``dataset.registered``, ``lineage.recorded``) in that same transaction.
 """
 
 from __future__ import annotations
@@ -38,17 +40,20 @@ from driftline.registry import (
     ArtifactUpload,
     LineageGraph,
     ModelRef,
+    alias_event,
+    artifact_event,
     check_artifact,
     check_digest,
+    dataset_event,
     dataset_record,
-    emit,
+    lineage_events,
     lineage_of,
     move_record,
-    registry_event,
     resolve_in,
     retrying,
     schema_digest,
 )
+from driftline.server._audit import record, record_all
 from driftline.server._auth import ProjectContext, project_access, resolve_version
 from driftline.server._errors import ApiError
 from driftline.server._schemas import UtcDatetime
@@ -352,17 +357,16 @@ async def put_artifact(
         )
         found = session.get(ModelVersion, vctx.version_id)
         assert found is not None
+        if created:
+            record(state, session, ctx, *artifact_event(
+                model, found.version, found.id, digest=info.digest, flavor=flavor,
+                size=info.size, signature=sig))  # fmt: skip
         return found, created
 
     try:
         registered, created = await run_in_threadpool(retrying, state.writes, register)
     except ParameterError as exc:  # a concurrent upload registered another artifact first
         raise ApiError(409, str(exc)) from None
-    if created:
-        payload = {"model": model, "version": version, "digest": info.digest, "flavor": flavor,
-                   "size": info.size, "pickle_opt_in": flavor == "pickle"}  # fmt: skip
-        emit(registry_event("registry.artifact_registered", payload,
-                            project=ctx.project_name, actor=_actor(ctx.token)))  # fmt: skip
     return _artifact_out(model, registered, created)
 
 
@@ -467,18 +471,15 @@ def _move(
             version_id = row.id
         move, changed = repo.move_alias(found.id, alias, version_id, actor=_actor(ctx.token),
                                         reason=reason)  # fmt: skip
-        record = move_record(move, model, repo.version_names(found.id), changed)
-        return AliasOut(**record.to_dict())
+        moved = move_record(move, model, repo.version_names(found.id), changed)
+        if changed:
+            record(state, session, ctx, *alias_event(moved))
+        return AliasOut(**moved.to_dict())
 
     try:
-        out = retrying(state.writes, work)
+        return retrying(state.writes, work)
     except DriftlineError as exc:
         raise _error(exc) from None
-    if out.changed:
-        kind = "registry.alias_moved" if version is not None else "registry.alias_removed"
-        emit(registry_event(kind, out.model_dump(mode="json"), project=ctx.project_name,
-                            actor=_actor(ctx.token)))  # fmt: skip
-    return out
 
 
 @router.put(
@@ -624,13 +625,12 @@ def post_dataset(
             source_uri=body.source_uri, licence=body.licence, pii=body.pii,
             created_by=_actor(ctx.token),
         )  # fmt: skip
-        return DatasetOut(**dataset_record(row, created).to_dict())
+        registered = dataset_record(row, created)
+        if created:
+            record(state, session, ctx, *dataset_event(registered))
+        return DatasetOut(**registered.to_dict())
 
-    out = retrying(state.writes, work)
-    if out.created:
-        emit(registry_event("registry.dataset_registered", out.model_dump(mode="json"),
-                            project=ctx.project_name, actor=_actor(ctx.token)))  # fmt: skip
-    return out
+    return retrying(state.writes, work)
 
 
 @router.get(
@@ -670,41 +670,35 @@ async def post_lineage(
         if "\x00" in text:
             raise ApiError(422, "A name holds a NUL byte.", code="invalid_parameter")
 
-    def work(session: Session) -> list[dict[str, Any]]:
+    def work(session: Session) -> None:
         repo = RegistryRepository(session)
         pid = ctx.project_id
-        added = []
+        wanted: list[tuple[tuple[str, str], tuple[str, str], str, dict[str, Any] | None]] = []
         for names, relation in ((body.datasets, "trained_on"), (body.evaluation, "evaluated_on")):
             for item in names:
                 found = repo.dataset(pid, item)
                 if found is None:
                     raise NotFoundError(f"No data set {item!r} is registered; register it first.")
-                if repo.add_edge(pid, ("dataset", found.id), ("run", body.run), relation,
-                                 created_by=actor)[1]:  # fmt: skip
-                    added.append({"source": ["dataset", found.id], "target": ["run", body.run],
-                                  "relation": relation})  # fmt: skip
-        attrs: dict[str, Any] = {"name": body.run, **body.run_attributes}
-        if repo.add_edge(pid, ("run", body.run), ("model_version", vctx.version_id), "produced",
-                         attributes=attrs, created_by=actor)[1]:  # fmt: skip
-            added.append({"source": ["run", body.run],
-                          "target": ["model_version", vctx.version_id], "relation": "produced"})  # fmt: skip
+                wanted.append((("dataset", found.id), ("run", body.run), relation, None))
+        produced = ("model_version", vctx.version_id)
+        wanted.append((("run", body.run), produced, "produced",
+                       {"name": body.run, **body.run_attributes}))  # fmt: skip
         if body.gate_report is not None:
             report = body.gate_report
-            attrs = {"name": report.id, "passed": report.passed, "digest": report.digest,
-                     "uri": report.uri}  # fmt: skip
-            if repo.add_edge(pid, ("model_version", vctx.version_id), ("gate_report", report.id),
-                             "gated_by", attributes=attrs, created_by=actor)[1]:  # fmt: skip
-                added.append({"source": ["model_version", vctx.version_id],
-                              "target": ["gate_report", report.id], "relation": "gated_by"})  # fmt: skip
-        return added
+            wanted.append((produced, ("gate_report", report.id), "gated_by",
+                           {"name": report.id, "passed": report.passed, "digest": report.digest,
+                            "uri": report.uri}))  # fmt: skip
+        added = []
+        for edge in wanted:
+            source, target, relation, attrs = edge
+            if repo.add_edge(pid, source, target, relation, attributes=attrs, created_by=actor)[1]:
+                added.append(edge)
+        record_all(state, session, ctx, lineage_events(model, vctx.version, added))
 
     try:
-        added = await run_in_threadpool(retrying, state.writes, work)
+        await run_in_threadpool(retrying, state.writes, work)
     except DriftlineError as exc:
         raise _error(exc) from None
-    for edge in added:
-        emit(registry_event("registry.lineage_recorded", edge, project=ctx.project_name,
-                            actor=actor))  # fmt: skip
     return await run_in_threadpool(
         _lineage, state, ctx, ModelRef(model, version=version), None, "json"
     )
