@@ -11,6 +11,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -242,7 +243,7 @@ def test_size_limit(registry: Registry, tmp_path: Path, engine: Engine) -> None:
 def test_datasets_lineage_and_events(registry: Registry, engine: Engine, tmp_path: Path) -> None:
     from driftline.audit import AuditLog
 
-    log = AuditLog(engine, key=str(tmp_path / "audit.pem"))
+    log = AuditLog(engine)
     start = log.size()
     registry = Registry(engine, project=registry.project, actor="subject:ana",
                         artifacts=registry.artifacts, audit=log)  # fmt: skip
@@ -371,3 +372,79 @@ def test_openlineage_events_follow_the_run_event_schema(registry: Registry) -> N
     bad = {**events[0], "run": {"runId": "not-a-uuid"}}
     with pytest.raises(jsonschema.ValidationError):
         checker.validate(bad)
+
+
+# audit --------------------------------------------------------------------------------------
+def _audited(registry: Registry, tmp_path: Path, actor: str = "subject:ana") -> Registry:
+    from driftline.audit import AuditLog
+
+    log = AuditLog(registry.engine)  # the default key of the database: one for all tests
+    return Registry(registry.engine, project=registry.project, actor=actor,
+                    artifacts=registry.artifacts, audit=log)  # fmt: skip
+
+
+def test_audited_artifact_upload_and_refusals(registry: Registry, tmp_path: Path) -> None:
+    audited = _audited(registry, tmp_path)
+    log = audited.audit
+    assert log is not None
+    start = log.size()
+    path = onnx_model(tmp_path / "m.onnx")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(DigestMismatchError):
+        audited.upload_artifact("fraud", "1", path, expected_sha256="0" * 64)
+    with pytest.raises(NotFoundError):
+        audited.upload_artifact("fraud", "9", path)
+    with pytest.raises(NotFoundError):
+        audited.set_alias("fraud", "production", "9")
+    with pytest.raises(NotFoundError):
+        audited.remove_alias("fraud", "staging")
+    assert log.size() == start
+    record = audited.upload_artifact("fraud", "1", path, expected_sha256=digest)
+    assert audited.upload_artifact("fraud", "1", path).created is False
+    (event,) = log.entries(after=start - 1)
+    payload = json.loads(event.record)["payload"]
+    assert (payload["sha256"], payload["size"], payload["flavor"]) == (digest, record.size, "onnx")
+    assert json.loads(event.record)["actor"] == "subject:ana"
+    assert log.verify().ok
+
+
+def test_a_failed_audit_append_rolls_the_change_back(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The event and the change commit together: when the append fails, so does the move."""
+    audited = _audited(registry, tmp_path)
+    assert audited.audit is not None
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(audited.audit, "append_many", broken)
+    with pytest.raises(OSError, match="disk full"):
+        audited.set_alias("fraud", "production", "1")
+    assert registry.alias_history("fraud") == []
+    with pytest.raises(OSError, match="disk full"):
+        audited.register_dataset("train", pa.table({"x": [1.0]}))
+    with session_factory(registry.engine)() as session:
+        from driftline.store import Dataset, Project
+
+        pid = session.scalar(select(Project.id).where(Project.name == registry.project))
+        assert session.scalars(select(Dataset).where(Dataset.project_id == pid)).all() == []
+
+
+def test_audit_parameter_rules(registry: Registry, tmp_path: Path) -> None:
+    from driftline.audit import AuditLog
+
+    with pytest.raises(ParameterError, match="must be a reference"):
+        _audited(registry, tmp_path, actor="ana")
+    default = Registry(registry.engine, project=registry.project,
+                       artifacts=registry.artifacts, audit=AuditLog(registry.engine))  # fmt: skip
+    assert default.engine is registry.engine
+    start = default.audit.size() if default.audit is not None else 0
+    default.set_alias("fraud", "staging", "1")
+    assert default.audit is not None
+    (event,) = default.audit.entries(after=start - 1)
+    assert json.loads(event.record)["actor"] == "system:local"
+    with pytest.raises(ParameterError, match="one database"):
+        Registry("sqlite://", project=registry.project, audit=AuditLog(registry.engine))
+    with pytest.raises(ParameterError, match="AuditLog or None"):
+        Registry(registry.engine, project=registry.project, audit="log")  # type: ignore[arg-type]

@@ -266,3 +266,123 @@ def _list(endpoint: str, bucket: str) -> list[str]:
     client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="testing",
                           aws_secret_access_key="testing", region_name="us-east-1")  # fmt: skip
     return sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+# --- audit ---------------------------------------------------------------------------------
+def _audited(world: Any, after: int, key: str = "a") -> list[dict[str, Any]]:
+    """The records of project ``key``'s audit entries after ``after``, from the API."""
+    r = world.api.get(f"{world.base(key)}/audit/entries", params={"after": after, "limit": 1000},
+                      headers=world.auth(key, "viewer"))  # fmt: skip
+    assert r.status_code == 200, r.text
+    return [json.loads(e["record"]) for e in r.json()["entries"]]
+
+
+def _sha(value: Any) -> str:
+    from driftline.audit import canonical_json
+
+    return hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def test_registry_writes_are_audited_in_their_transaction(world: Any, tmp_path: Path) -> None:
+    """Each registry write appends its event with the change; a refused write appends
+    nothing; the log still verifies."""
+    import base64
+
+    import pyarrow as pa
+
+    log = world.app.state.driftline.audit
+    url = world.add_version("a", "audited", "1")
+    world.add_version("a", "audited", "2")
+    base, models = world.base("a"), f"{world.base('a')}/models/audited"
+    editor = world.auth("a", "editor")
+    start = log.size() - 1
+    data = onnx_model(tmp_path / "m.onnx").read_bytes()
+    # refused writes first: none may leave an event behind
+    url2 = world.version_url("a", "audited", "2")
+    assert _put(world, url2, data[:-10], sha=hashlib.sha256(data).hexdigest()).status_code == 422
+    assert _put(world, url2, b"not onnx").status_code == 422
+    r = world.api.put(f"{models}/aliases", json={"alias": "production", "version": "7"},
+                      headers=editor)  # fmt: skip
+    assert r.status_code == 404
+    r = world.api.delete(f"{models}/aliases", params={"alias": "staging"}, headers=editor)
+    assert r.status_code == 404
+    table = pa.table({"x": [1.0, 2.0], "city": ["a", "b"]})
+    fp = fingerprint_dataset(table)
+    body = {"name": "train", **fp.to_dict(), "profile": base64.b64encode(fp.profile).decode(),
+            "source_uri": "s3://lake/ana/train", "licence": "internal", "pii": True}  # fmt: skip
+    r = world.api.post(f"{base}/datasets", json={**body, "schema_digest": "0" * 64},
+                       headers=editor)  # fmt: skip
+    assert r.status_code == 422
+    r = world.api.post(f"{url}/lineage", json={"run": "run-1", "datasets": ["nope"]},
+                       headers=editor)  # fmt: skip
+    assert r.status_code == 404
+    assert _audited(world, start) == []
+
+    # the writes
+    uploaded = _put(world, url, data)
+    assert uploaded.status_code == 200, uploaded.text
+    assert _put(world, url, data).json()["created"] is False  # nothing new: no event
+    moves = [
+        world.api.put(f"{models}/aliases", json={"alias": "production", "version": "1",
+                      "reason": "first release"}, headers=editor),
+        world.api.put(f"{models}/aliases", json={"alias": "production", "version": "1"},
+                      headers=editor),  # already there: no event
+        world.api.delete(f"{models}/aliases", params={"alias": "production",
+                         "reason": "incident 12"}, headers=editor),
+    ]  # fmt: skip
+    assert [m.status_code for m in moves] == [200, 200, 200]
+    dataset = world.api.post(f"{base}/datasets", json=body, headers=editor)
+    assert dataset.status_code == 200, dataset.text
+    assert world.api.post(f"{base}/datasets", json=body, headers=editor).json()["created"] is False
+    r = world.api.post(f"{url}/lineage", json={
+        "run": "run-1", "run_attributes": {"uri": "mlflow://1"}, "datasets": ["train"],
+        "gate_report": {"id": "gate-1", "passed": True}}, headers=editor)  # fmt: skip
+    assert r.status_code == 200, r.text
+    r = world.api.post(f"{url}/lineage", json={"run": "run-1", "datasets": ["train"]},
+                       headers=editor)  # fmt: skip
+    assert r.status_code == 200  # every link exists already: no event
+
+    records = _audited(world, start)
+    assert [e["type"] for e in records] == [
+        "artifact.uploaded", "alias.moved", "alias.removed", "dataset.registered",
+        "lineage.recorded", "lineage.recorded", "lineage.recorded",
+    ]  # fmt: skip
+    actors = {e["actor"] for e in records}
+    assert len(actors) == 1
+    assert next(iter(actors)).startswith("token:")
+    artifact = records[0]["payload"]
+    assert artifact["sha256"] == hashlib.sha256(data).hexdigest()
+    assert (artifact["model"], artifact["version"], artifact["flavor"], artifact["size"]) == (
+        "audited", "1", "onnx", len(data))  # fmt: skip
+    assert artifact["version_id"] == world.version_id("a", "audited", "1")
+    assert artifact["signature_sha256"] == _sha(uploaded.json()["signature"])
+    assert artifact["pickle_opt_in"] is False
+    moved, removed = records[1]["payload"], records[2]["payload"]
+    assert (moved["alias"], moved["version"], moved["previous"], moved["seq"]) == (
+        "production", "1", None, 1)  # fmt: skip
+    assert moved["reason_sha256"] == _sha("first release")
+    assert (removed["version"], removed["previous"], removed["seq"]) == (None, "1", 2)
+    assert removed["reason_sha256"] == _sha("incident 12")
+    registered = records[3]["payload"]
+    assert registered["dataset_id"] == dataset.json()["id"]
+    assert (registered["fingerprint"], registered["schema_digest"]) == (
+        fp.fingerprint, fp.schema_digest)  # fmt: skip
+    assert registered["source_uri_sha256"] == _sha("s3://lake/ana/train")
+    links = {(tuple(e["payload"]["source"]), e["payload"]["relation"]): e["payload"]
+             for e in records[4:]}  # fmt: skip
+    version_id = world.version_id("a", "audited", "1")
+    assert set(links) == {(("dataset", registered["dataset_id"]), "trained_on"),
+                          (("run", "run-1"), "produced"),
+                          (("model_version", version_id), "gated_by")}  # fmt: skip
+    produced = links[(("run", "run-1"), "produced")]
+    assert produced["target"] == ["model_version", version_id]
+    assert produced["attributes_sha256"] == _sha({"name": "run-1", "uri": "mlflow://1"})
+    # no free text nor personal data: reasons, the source URI and run attributes by digest
+    text = json.dumps(records)
+    for secret in ("first release", "incident 12", "s3://lake", "mlflow://1"):
+        assert secret not in text
+    # project b sees none of them; the whole log verifies
+    seqs = {e["seq"] for e in records}
+    assert not seqs & {e["seq"] for e in _audited(world, -1, "b")}
+    report = log.verify()
+    assert report.ok, report.problems
