@@ -27,6 +27,8 @@ SCHEMAS: dict[str, str] = {
     "config": "driftline config show --json",
     "token": "driftline project create --json, driftline token create --json",
     "monitor": "driftline monitor --once",
+    "audit-verify": "driftline audit verify --json",
+    "audit-export": "driftline audit export (standard output or --output)",
 }
 """Schema name -> the command(s) whose output it describes."""
 
