@@ -174,7 +174,10 @@ def test_the_cli_page_documents_every_schema() -> None:
 def test_every_json_output_validates_against_its_schema(
     outputs: dict[str, list[dict[str, Any]]],
 ) -> None:
-    assert set(outputs) == set(SCHEMAS), "every schema is checked against a real output"
+    # The registry commands talk to a server: tests/registry/test_cli.py checks their
+    # outputs against these schemas, on a real server process.
+    elsewhere = {"model-upload", "model-alias", "model-resolve", "model-history", "lineage"}
+    assert set(outputs) | elsewhere == set(SCHEMAS), "every schema is checked on a real output"
     for name, payloads in outputs.items():
         schema = load_schema(name)
         validator = Draft202012Validator(schema)
