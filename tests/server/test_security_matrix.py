@@ -15,7 +15,8 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from driftline.store import AlertRule, ApiToken, Model, ModelVersion, PendingLabel, Prediction
+from driftline.store import AlertRule, ApiToken, Model, ModelVersion
+from driftline.store._models import PendingLabel, Prediction
 
 from .conftest import ROLES, World, arrow_bytes
 

@@ -15,7 +15,7 @@ from driftline._deps import lazy_getattr as _lazy_getattr
 
 # pyarrow only: these work on a core install
 from driftline.store._labels import ValidatedLabels, validate_labels
-from driftline.store._schema import RESERVED_COLUMNS, VersionSchema
+from driftline.store._schema import VersionSchema
 from driftline.store._timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
 from driftline.store._validate import ValidatedBatch, validate_batch
 
@@ -23,7 +23,6 @@ if _TYPE_CHECKING:
     from driftline.store._arrow import from_ipc, to_ipc
     from driftline.store._catalog import Catalog
     from driftline.store._engine import (
-        DEFAULT_DATABASE_URL,
         create_engine_from_url,
         migrate,
         session_factory,
@@ -36,15 +35,9 @@ if _TYPE_CHECKING:
         AlertEvent,
         AlertRule,
         ApiToken,
-        Base,
         Model,
         ModelVersion,
-        PendingLabel,
-        Prediction,
-        PredictionBatch,
         Project,
-        ProjectMember,
-        User,
         Window,
     )
     from driftline.store._results import (
@@ -55,37 +48,28 @@ if _TYPE_CHECKING:
         TokenInfo,
     )
     from driftline.store._tokens import TokenRepository, role_allows
-    from driftline.store._uuid7 import uuid7, uuid7_strings
-    from driftline.store._window_keys import time_window_keys, window_origin
+    from driftline.store._window_keys import window_origin
     from driftline.store._windows import WindowIndex, WindowStore
 
 __all__ = [
-    "DEFAULT_DATABASE_URL",
     "MAX_TIMESTAMP",
     "MIN_TIMESTAMP",
-    "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",
     "AlertRule",
     "ApiToken",
-    "Base",
     "Catalog",
     "IngestResult",
     "LabelResult",
     "Model",
     "ModelVersion",
     "NewToken",
-    "PendingLabel",
-    "Prediction",
-    "PredictionBatch",
     "PredictionStore",
     "PreparedBatch",
     "Project",
-    "ProjectMember",
     "RejectedRow",
     "TokenInfo",
     "TokenRepository",
-    "User",
     "ValidatedBatch",
     "ValidatedLabels",
     "VersionSchema",
@@ -97,10 +81,7 @@ __all__ = [
     "migrate",
     "role_allows",
     "session_factory",
-    "time_window_keys",
     "to_ipc",
-    "uuid7",
-    "uuid7_strings",
     "validate_batch",
     "validate_labels",
     "window_origin",
@@ -116,16 +97,14 @@ __getattr__ = _lazy_getattr(
         for module, names in (
             ("_arrow", ("from_ipc", "to_ipc")),
             ("_catalog", ("Catalog",)),
-            ("_engine", ("DEFAULT_DATABASE_URL", "create_engine_from_url", "migrate",
-                         "session_factory", "write_options", "write_session_factory")),
+            ("_engine", ("create_engine_from_url", "migrate", "session_factory", "write_options",
+                         "write_session_factory")),
             ("_ingest", ("PredictionStore", "PreparedBatch")),
-            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Base", "Model",
-                         "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
-                         "Project", "ProjectMember", "User", "Window")),
+            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Model", "ModelVersion",
+                         "Project", "Window")),
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
-            ("_uuid7", ("uuid7", "uuid7_strings")),
-            ("_window_keys", ("time_window_keys", "window_origin")),
+            ("_window_keys", ("window_origin",)),
             ("_windows", ("WindowIndex", "WindowStore")),
         )
         for name in names
