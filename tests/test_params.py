@@ -184,6 +184,9 @@ FIXTURES: dict[str, Callable[[], dict[str, object]]] = {
     "monitor.Monitor": lambda: {"engine": _sqlite_engine()},
     "alerts.AlertEngine": lambda: {"session_factory": _session_factory()},
     "client.Client": lambda: {"url": "http://127.0.0.1:9", "token": "t", "project": "p"},
+    "store.VersionSchema": lambda: {"features": {"x": "numeric"}},
+    "report.Callout": lambda: {"text": "t"},
+    "report.Stat": lambda: {"label": "l", "value": "v"},
 }
 
 
