@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import math
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -187,6 +189,8 @@ FIXTURES: dict[str, Callable[[], dict[str, object]]] = {
     "store.VersionSchema": lambda: {"features": {"x": "numeric"}},
     "report.Callout": lambda: {"text": "t"},
     "report.Stat": lambda: {"label": "l", "value": "v"},
+    "metrics.evaluate": lambda: {"task": "binary"},
+    "tabular.numeric_values": lambda: {"kind": "numeric"},
 }
 
 
@@ -215,9 +219,22 @@ def _parameters(obj: Any) -> dict[str, inspect.Parameter]:
 
 
 CLASSES = [(k, c) for k, c in _public(_is_class) if _parameters(c)]
-FUNCTIONS = [
-    (k, f) for k, f in _public(inspect.isfunction) if hasattr(f, "_parameter_constraints")
-]
+FUNCTIONS = _public(inspect.isfunction)
+
+
+def _has_literal(annotation: object) -> bool:
+    if typing.get_origin(annotation) is typing.Literal:
+        return True
+    return any(_has_literal(a) for a in typing.get_args(annotation))
+
+
+def _option_parameters(function: Any) -> list[str]:
+    """Parameters typed with a ``Literal`` (a fixed set of options)."""
+    try:
+        hints = typing.get_type_hints(function)
+    except NameError:  # an annotation only importable for type checking: read its text
+        return [n for n, p in _parameters(function).items() if "Literal[" in str(p.annotation)]
+    return [n for n, t in hints.items() if n != "return" and _has_literal(t)]
 
 
 def test_discovery_finds_the_public_surface() -> None:
@@ -240,8 +257,16 @@ def test_every_public_class_validates_every_option(key: str, cls: Any) -> None:
 
 
 @pytest.mark.parametrize(("key", "function"), FUNCTIONS, ids=[k for k, _ in FUNCTIONS])
-def test_every_constrained_function_validates_every_option(key: str, function: Any) -> None:
-    _check_table(key, function, function._parameter_constraints)
+def test_every_public_function_with_options_validates_them(key: str, function: Any) -> None:
+    table = getattr(function, "_parameter_constraints", None)
+    if table is None:
+        options = _option_parameters(function)
+        assert not options, (
+            f"{key} takes options {options} but declares no table: decorate it with "
+            "driftline._params.validate_params"
+        )
+        return
+    _check_table(key, function, table)
 
 
 def _check_table(key: str, owner: Any, table: Any) -> None:
@@ -250,12 +275,17 @@ def _check_table(key: str, owner: Any, table: Any) -> None:
     assert not set(table) - params.keys(), f"{key}: constraints name no parameter"
     fixtures = FIXTURES.get(key, lambda: {})
     required = {n for n, p in params.items() if p.default is inspect.Parameter.empty}
+    if inspect.isfunction(owner):
+        # validate_params checks before the body runs: data arguments may be placeholders
+        data = dict.fromkeys(required - table.keys())
+        fixtures = functools.partial(lambda f: {**data, **f()}, fixtures)
     missing = required - fixtures().keys()
     assert not missing, f"{key}: add minimal values of {sorted(missing)} to FIXTURES"
     for name, param in params.items():
         if name in table and param.default is not inspect.Parameter.empty:
             check(key, name, param.default, *table[name])  # the default is allowed
-    owner(**fixtures())  # the defaults are accepted
+    if inspect.isclass(owner):
+        owner(**fixtures())  # the defaults are accepted
     for name, constraints in table.items():
         bad = invalid_value(constraints)
         kwargs = fixtures()

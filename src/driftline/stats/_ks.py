@@ -335,6 +335,7 @@ def ks_statistic_error_bound(eps_ref: float, eps_cur: float) -> float:
     return min(e1 + e2, 1.0)
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def ks_pvalue_interval(
     statistic: float,
     eps_ref: float,
