@@ -195,7 +195,7 @@ FIXTURES: dict[str, Callable[[], dict[str, object]]] = {
 
 
 def _key(obj: Any) -> str:
-    return obj.__module__.split(".")[1] + "." + obj.__name__
+    return f"{obj.__module__.split('.')[1]}.{obj.__name__}"
 
 
 def _public(kind: Callable[[object], bool]) -> list[tuple[str, Any]]:

@@ -23,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
-from driftline._params import Constraints, InstanceOf, Interval, validate
+from driftline._params import Constraints, InstanceOf, Interval, check, validate
 from driftline.alerts._evaluate import EvaluationContext, check_rule
 from driftline.alerts._notifiers import default_notifiers
 from driftline.alerts._registry import ChannelSpec, Notification, Notifier, redact_text
@@ -123,7 +123,10 @@ class AlertEngine:
     """
 
     _parameter_constraints: ClassVar[Constraints] = {
-        "clock": [InstanceOf((Callable,), "a callable returning an aware datetime"), None],
+        "clock": [
+            InstanceOf((cast(type, Callable),), "a callable returning an aware datetime"),
+            None,
+        ],
         "notifiers": [InstanceOf((Mapping,), "a mapping {channel type: notifier}"), None],
         "public_url": [InstanceOf((str,), "a URL"), None],
         "max_attempts": [Interval("int", 1, None)],
@@ -396,10 +399,7 @@ class AlertEngine:
         Safe to call from several threads or processes at once: each event is claimed by
         one caller. Records ``delivery_attempts``, ``delivery_error`` and ``notified_at``.
         """
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
-            raise ParameterError(
-                f"The 'max_events' parameter must be an integer >= 1; got {max_events!r}."
-            )
+        check(self, "max_events", max_events, Interval("int", 1, None))
         stats = DeliveryStats()
         claims = self._claim(max_events, self._now())
         stats.claimed = len(claims)

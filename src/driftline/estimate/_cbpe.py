@@ -352,7 +352,7 @@ class CBPE:
 
         result = EstimationResult(
             estimator="CBPE",
-            problem=self.problem,  # type: ignore[arg-type]
+            problem=self.problem,
             metrics=self.metrics,
             confidence=self.confidence,
             chunks=tuple(out),

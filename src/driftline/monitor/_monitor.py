@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from sqlalchemy import Engine
 
@@ -63,7 +63,10 @@ class Monitor:
         "interval_seconds": [Interval("real", 0, None)],
         "grace_seconds": [Interval("real", 0, None)],
         "alerts": [BOOLEAN],
-        "clock": [InstanceOf((Callable,), "a callable returning an aware datetime"), None],
+        "clock": [
+            InstanceOf((cast(type, Callable),), "a callable returning an aware datetime"),
+            None,
+        ],
         "min_labels": [Interval("int", 1, None)],
         "min_estimation_rows": [Interval("int", 1, None)],
         "max_rows_per_step": [Interval("int", 1, None)],
