@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -183,7 +184,7 @@ class DriftDetector:
                     f"Unknown threshold {key!r}; thresholds are set per effect size: "
                     f"{sorted(EFFECT_THRESHOLDS)}."
                 )
-            merged[key] = check(self, f"thresholds[{key!r}]", value, Interval("real", 0, None))
+            merged[key] = check(self, f"thresholds[{key!r}]", value, Interval("real", 0, math.inf))
         unknown = [m for m in multivariate if m not in _MULTIVARIATE]
         if unknown or isinstance(multivariate, str):
             raise invalid(self, "multivariate", multivariate, f"a list drawn from {_MULTIVARIATE}")
