@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from driftline._deps import require
+from driftline._params import BOOLEAN, Options, validate_params
 from driftline.exceptions import (
     DataError,
     ParameterError,
@@ -318,6 +319,9 @@ def _predictions_file(path: Path, column: str) -> FloatArray:
     return _float_column(table, column, str(path))
 
 
+@validate_params(
+    {"allow_pickle": [BOOLEAN], "task": [Options("binary", "multiclass", "regression")]}
+)
 def load_model(
     model: Any,
     *,
