@@ -146,22 +146,23 @@ def decode_invocations(body: Any, signature: Signature, *, max_rows: int) -> tup
     return _from_matrix(value, list(signature.names), signature, key), n
 
 
-def _flat(data: Any, count: int, field: str) -> list[Any] | np.ndarray:
+def _flat(data: Any, count: int, name: str) -> list[Any] | np.ndarray:
+    field = f"inputs {name!r}"
     if not isinstance(data, list):
-        raise RequestError(f"{field}.data: expected a list of values.", field=field)
+        raise RequestError(f"{field}.data: expected a list of values.", field=name)
     if data and isinstance(data[0], list):  # nested in the shape: flatten one level at a time
         try:
             arr = np.asarray(data, dtype=object)
         except ValueError as exc:
-            raise RequestError(f"{field}.data: ragged nested lists.", field=field) from exc
+            raise RequestError(f"{field}.data: ragged nested lists.", field=name) from exc
         if arr.ndim == 1 or arr.dtype != object or any(isinstance(v, list) for v in arr.flat):
-            raise RequestError(f"{field}.data: ragged nested lists.", field=field)
+            raise RequestError(f"{field}.data: ragged nested lists.", field=name)
         flat: list[Any] | np.ndarray = arr.reshape(-1).tolist()
     else:
         flat = data
     if len(flat) != count:
         raise RequestError(
-            f"{field}.data: {len(flat)} values, but the shape says {count}.", field=field
+            f"{field}.data: {len(flat)} values, but the shape says {count}.", field=name
         )
     return flat
 
@@ -240,7 +241,7 @@ def decode_v2(
             )
         n = _rows(shape[0], max_rows, tensor)
         _check_type(datatype, signature.features[0].dtype, tensor)
-        flat = _flat(entry.get("data"), n * width, f"inputs {tensor!r}")
+        flat = _flat(entry.get("data"), n * width, tensor)
         rows = [list(flat[r * width : (r + 1) * width]) for r in range(n)]
         return _from_matrix(rows, list(signature.names), signature, "inputs"), n, request_id, wanted
     _missing_unknown(list(by_name), signature, "inputs")
@@ -261,7 +262,7 @@ def decode_v2(
                 field=feature.name,
             )
         _check_type(datatype, feature.dtype, feature.name)
-        flat = _flat(entry.get("data"), n_rows, f"inputs {feature.name!r}")
+        flat = _flat(entry.get("data"), n_rows, feature.name)
         columns[feature.name] = convert_column(feature, flat, where="inputs")
     assert n_rows is not None
     return columns, n_rows, request_id, wanted
