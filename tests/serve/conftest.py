@@ -60,7 +60,9 @@ def _onnx(model: Any, path: Path, *, zipmap: bool = False, per_column: bool = Fa
         types = [(name, FloatTensorType([None, 1])) for name in FEATURES]
     else:
         types = [("X", FloatTensorType([None, len(FEATURES)]))]
-    options = None if zipmap or not hasattr(model, "predict_proba") else {id(model): {"zipmap": False}}
+    options = (
+        None if zipmap or not hasattr(model, "predict_proba") else {id(model): {"zipmap": False}}
+    )
     proto = convert_sklearn(model, initial_types=types, options=options, target_opset=17)
     if not per_column:
         entry = proto.metadata_props.add()
@@ -141,7 +143,9 @@ class Monitor:
         migrate(self.engine)
         with session_factory(self.engine).begin() as session:
             project = Catalog(session).create_project("acme")
-            self.token = TokenRepository(session).create(project.id, name="serve", role="editor").secret
+            self.token = (
+                TokenRepository(session).create(project.id, name="serve", role="editor").secret
+            )
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None

@@ -29,23 +29,25 @@ def _proba(models: Models, rows: slice) -> np.ndarray:
 
 
 def test_health_and_metadata(served: tuple[TestClient, str]) -> None:
-    http, kind = served
+    http, _kind = served
     assert http.get("/v2/health/live").json() == {"live": True}
     assert http.get("/v2/health/ready").json() == {"ready": True}
     assert http.get("/v2/models/fraud/ready").json() == {"name": "fraud", "ready": True}
     meta = http.get("/v2/models/fraud").json()
-    assert meta["name"] == "fraud" and meta["versions"] == ["1"]
+    assert meta["name"] == "fraud"
+    assert meta["versions"] == ["1"]
     assert [i["name"] for i in meta["inputs"]] == FEATURES
     assert meta["parameters"]["task"] == "binary"
     assert meta["parameters"]["classes"] == [0, 1]
     assert http.get("/v2/models/fraud/versions/1").status_code == 200
     missing = http.get("/v2/models/other")
-    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
     assert http.get("/v2/models/fraud/versions/2").status_code == 404
 
 
 def test_infer_one_column_per_input(served: tuple[TestClient, str], models: Models) -> None:
-    http, kind = served
+    http, _kind = served
     rows = models.frame.iloc[:5]
     body = {"inputs": [{"name": c, "shape": [5], "datatype": "FP64", "data": rows[c].tolist()}
                        for c in FEATURES]}  # fmt: skip
@@ -56,10 +58,13 @@ def test_infer_one_column_per_input(served: tuple[TestClient, str], models: Mode
     proba = np.asarray(out["probabilities"]["data"]).reshape(5, 2)
     np.testing.assert_allclose(proba, _proba(models, slice(0, 5)), atol=1e-4)
     assert out["predictions"]["data"] == models.classifier.predict(rows).tolist()
-    assert r.json()["model_name"] == "fraud" and r.json()["id"] == r.headers["x-request-id"]
+    assert r.json()["model_name"] == "fraud"
+    assert r.json()["id"] == r.headers["x-request-id"]
 
 
-def test_infer_whole_tensor_and_chosen_outputs(served: tuple[TestClient, str], models: Models) -> None:
+def test_infer_whole_tensor_and_chosen_outputs(
+    served: tuple[TestClient, str], models: Models
+) -> None:
     http, kind = served
     if kind != "onnx":
         pytest.skip("only a tensor model takes a tensor whole")
@@ -69,7 +74,8 @@ def test_infer_whole_tensor_and_chosen_outputs(served: tuple[TestClient, str], m
             "outputs": [{"name": "probabilities"}]}  # fmt: skip
     r = http.post("/v2/models/fraud/versions/1/infer", json=body)
     assert r.status_code == 200, r.text
-    assert r.json()["id"] == "req-7" and r.headers["x-request-id"] == "req-7"
+    assert r.json()["id"] == "req-7"
+    assert r.headers["x-request-id"] == "req-7"
     assert [o["name"] for o in r.json()["outputs"]] == ["probabilities"]
 
 
@@ -98,7 +104,8 @@ def test_a_request_id_is_generated_when_none_is_given(served: tuple[TestClient, 
     body = {"instances": [[30.0, 40.0, 1000.0]]}
     a = http.post("/invocations", json=body).headers["x-request-id"]
     b = http.post("/invocations", json=body).headers["x-request-id"]
-    assert a != b and len(a) == 36
+    assert a != b
+    assert len(a) == 36
 
 
 GOOD = {"amount": 1.0, "age": 30.0, "balance": 5.0}
@@ -129,7 +136,9 @@ BAD_BODIES: list[tuple[str, Any, int, str | None]] = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize(("case", "body", "status", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
+@pytest.mark.parametrize(
+    ("case", "body", "status", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES]
+)
 def test_bad_invocations_get_a_4xx_naming_the_field(
     served: tuple[TestClient, str], case: str, body: Any, status: int, field: str | None
 ) -> None:
@@ -184,14 +193,17 @@ def test_request_limits(models: Models) -> None:
     app = create_app(model, max_request_rows=5, max_body_bytes=2_000)
     with TestClient(app) as http:
         r = http.post("/invocations", json={"instances": [[1.0, 2.0, 3.0]] * 6})
-        assert r.status_code == 413 and r.json()["error"]["code"] == "too_many_rows"
+        assert r.status_code == 413
+        assert r.json()["error"]["code"] == "too_many_rows"
         r = http.post("/invocations", json={"instances": [[1.0, 2.0, 3.0]] * 200})
-        assert r.status_code == 413 and r.json()["error"]["code"] == "body_too_large"
+        assert r.status_code == 413
+        assert r.json()["error"]["code"] == "body_too_large"
         r = http.post("/invocations", content=b"a,b", headers={"content-type": "text/csv"})
         assert r.status_code == 415
         r = http.post("/invocations", json={"instances": [[1.0, 2.0, 3.0]]},
                       headers={"X-Request-Id": "bad id with spaces"})  # fmt: skip
-        assert r.status_code == 400 and r.json()["error"]["details"]["field"] == "X-Request-Id"
+        assert r.status_code == 400
+        assert r.json()["error"]["details"]["field"] == "X-Request-Id"
         assert http.get("/nope").status_code == 404
         assert http.get("/invocations").status_code == 405
 
@@ -211,13 +223,18 @@ def test_openapi_and_metrics(served: tuple[TestClient, str]) -> None:
         assert f'{name}{{le="1.0",model="fraud",version="1"}}' in text or (
             f'{name}{{model="fraud",version="1",le=' in text
         ), name
-    assert 'driftline_serve_requests_total{model="fraud",route="invocations",status="200",version="1"}' in text or (
-        'route="invocations",status="200"' in text
+    assert (
+        'driftline_serve_requests_total{model="fraud",route="invocations",status="200",version="1"}'
+        in text
+        or ('route="invocations",status="200"' in text)
     )
 
 
 def test_regression_and_multiclass_models(models: Models) -> None:
-    for path, task in ((models.onnx_regression, "regression"), (models.skops_multiclass, "multiclass")):
+    for path, task in (
+        (models.onnx_regression, "regression"),
+        (models.skops_multiclass, "multiclass"),
+    ):
         with TestClient(create_app(load_model(path, name="m", version="1"))) as http:
             rows = models.frame.iloc[:4]
             r = http.post("/invocations", json={"dataframe_records": rows.to_dict("records")})
@@ -229,3 +246,13 @@ def test_regression_and_multiclass_models(models: Models) -> None:
             else:
                 assert r.json()["predictions"] == models.multiclass.predict(rows).tolist()
                 assert np.asarray(r.json()["probabilities"]).shape == (4, 3)
+
+
+def test_metrics_token(models: Models) -> None:
+    app = create_app(load_model(models.onnx, name="m", version="1"), metrics_token="s3cret")
+    with TestClient(app) as http:
+        assert http.get("/metrics").status_code == 401
+        assert http.get("/metrics", headers={"Authorization": "Bearer nope"}).status_code == 401
+        r = http.get("/metrics", headers={"Authorization": "Bearer s3cret"})
+        assert r.status_code == 200
+        assert "driftline_serve_batch_size_rows" in r.text

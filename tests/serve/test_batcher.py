@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from driftline.serve._batcher import AdaptiveBatcher, CostModel, Overloaded
+from driftline.serve._batcher import AdaptiveBatcher, CostModel, OverloadedError
 from driftline.serve._runtime import Outputs
 
 FIXED = 0.004  # seconds per model call
@@ -106,7 +106,7 @@ def test_over_the_objective_requests_get_overloaded_with_retry_after() -> None:
         results = await asyncio.gather(*(timed(i) for i in range(400)), return_exceptions=True)
         await batcher.stop()
         served = [r for r in results if isinstance(r, float)]
-        refused = [r for r in results if isinstance(r, Overloaded)]
+        refused = [r for r in results if isinstance(r, OverloadedError)]
         assert len(served) + len(refused) == 400  # every request answered: nothing dropped
         return len(refused), served, [r.retry_after for r in refused]
 
@@ -126,7 +126,7 @@ def test_the_queue_is_bounded() -> None:
             return_exceptions=True,
         )
         await batcher.stop()
-        return sum(isinstance(r, Overloaded) for r in results)
+        return sum(isinstance(r, OverloadedError) for r in results)
 
     assert asyncio.run(main()) >= 10
 

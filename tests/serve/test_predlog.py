@@ -60,7 +60,8 @@ def test_predictions_are_logged_in_process_with_their_ids(tmp_path: Path, models
     for pid, score in sent.items():
         assert stored[pid][0] == pytest.approx(score, abs=1e-6)
         assert stored[pid][1] == float(score >= 0.5)
-    assert log.counts["sent"] == len(sent) and log.counts["dropped"] == 0
+    assert log.counts["sent"] == len(sent)
+    assert log.counts["dropped"] == 0
 
 
 def test_a_stopped_monitor_mid_load_loses_and_doubles_nothing(
@@ -87,7 +88,11 @@ def test_a_stopped_monitor_mid_load_loses_and_doubles_nothing(
                 if r.status_code != 200:
                     errors.append(r.text)
                 else:
-                    ids = [f"c{k}-{i}"] if len(rows) == 1 else [f"c{k}-{i}-{j}" for j in range(len(rows))]
+                    ids = (
+                        [f"c{k}-{i}"]
+                        if len(rows) == 1
+                        else [f"c{k}-{i}-{j}" for j in range(len(rows))]
+                    )
                     with lock:
                         served.extend(ids)
                 i += 1
@@ -115,7 +120,8 @@ def test_a_stopped_monitor_mid_load_loses_and_doubles_nothing(
     stored = monitor.stored_ids("fraud", "7")
     assert len(stored) == len(set(stored)), "a prediction was stored twice"
     assert sorted(stored) == sorted(served), "a prediction was lost"
-    assert log.counts["dropped"] == 0 and log.counts["rejected"] == 0
+    assert log.counts["dropped"] == 0
+    assert log.counts["rejected"] == 0
     assert len(served) > 600
 
 
@@ -147,9 +153,9 @@ def test_a_full_log_counts_what_it_drops(tmp_path: Path, models: Models) -> None
         label = "nowhere"
 
         def prepare(self) -> None:
-            from driftline.serve._predlog import SinkUnavailable
+            from driftline.serve._predlog import SinkUnavailableError
 
-            raise SinkUnavailable("away")
+            raise SinkUnavailableError("away")
 
         def send(self, table: pa.Table) -> int:  # pragma: no cover - never prepared
             raise AssertionError
@@ -172,10 +178,10 @@ def test_spill_queue_survives_a_torn_write(tmp_path: Path) -> None:
     (tmp_path / "00000000000000000002.tmp").write_bytes(b"half a batch")
     (tmp_path / "00000000000000000003.arrow").write_bytes(b"corrupt")
     again = SpillQueue(tmp_path, max_bytes=1 << 20)
-    assert again.rows == 1 and len(again) == 1
+    assert again.rows == 1
+    assert len(again) == 1
     assert (tmp_path / "00000000000000000003.bad").exists()
     assert not (tmp_path / "00000000000000000002.tmp").exists()
     assert again.put(pa.table({"x": [2.0]}))
-    path, table = again.peek()  # oldest first
+    _path, table = again.peek()  # oldest first
     assert table.to_pydict() == {"x": [1.0]}
-

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from driftline.exceptions import DataError, ParameterError, SerializationError, UnsupportedInputError
+from driftline.exceptions import (
+    DataError,
+    ParameterError,
+    SerializationError,
+    UnsupportedInputError,
+)
 from driftline.serve import load_model
 
 from .conftest import FEATURES, Models
@@ -18,9 +23,16 @@ def _columns(frame, dtype=np.float64):
     return {c: frame[c].to_numpy().astype(dtype) for c in FEATURES}
 
 
-def test_onnx_tensor_model_takes_the_named_columns_and_predicts_like_sklearn(models: Models) -> None:
+def test_onnx_tensor_model_takes_the_named_columns_and_predicts_like_sklearn(
+    models: Models,
+) -> None:
     served = load_model(models.onnx, name="fraud", version="3")
-    assert (served.name, served.version, served.kind, served.task) == ("fraud", "3", "onnx", "binary")
+    assert (served.name, served.version, served.kind, served.task) == (
+        "fraud",
+        "3",
+        "onnx",
+        "binary",
+    )
     assert served.signature.names == tuple(FEATURES)
     assert served.signature.tensor == "X"
     assert served.classes == (0, 1)
@@ -43,7 +55,8 @@ def test_onnx_zipmap_model_with_one_input_per_column(models: Models) -> None:
 
 def test_onnx_regression(models: Models) -> None:
     served = load_model(models.onnx_regression)
-    assert served.task == "regression" and served.classes is None
+    assert served.task == "regression"
+    assert served.classes is None
     out = served.predict(_columns(models.frame.head(100), np.float32))
     np.testing.assert_allclose(
         out.predictions, models.regressor.predict(models.frame.head(100)), rtol=1e-4
@@ -53,11 +66,13 @@ def test_onnx_regression(models: Models) -> None:
 @pytest.mark.parametrize("attr", ["skops", "skops_hgb"])
 def test_skops_classifier_uses_feature_names_in_as_signature(models: Models, attr: str) -> None:
     served = load_model(getattr(models, attr))
-    assert served.kind == "skops" and served.task == "binary"
+    assert served.kind == "skops"
+    assert served.task == "binary"
     assert served.signature.names == tuple(FEATURES)
     assert served.version == served.digest[:12]
     out = served.predict(_columns(models.frame))
-    assert out.probabilities is not None and out.probabilities.shape == (len(models.frame), 2)
+    assert out.probabilities is not None
+    assert out.probabilities.shape == (len(models.frame), 2)
     if attr == "skops":
         np.testing.assert_allclose(out.probabilities, models.classifier.predict_proba(models.frame))
         np.testing.assert_array_equal(out.predictions, models.classifier.predict(models.frame))
@@ -65,7 +80,8 @@ def test_skops_classifier_uses_feature_names_in_as_signature(models: Models, att
 
 def test_skops_multiclass_and_regression(models: Models) -> None:
     multi = load_model(models.skops_multiclass)
-    assert multi.task == "multiclass" and multi.classes == (0, 1, 2)
+    assert multi.task == "multiclass"
+    assert multi.classes == (0, 1, 2)
     out = multi.predict(_columns(models.frame))
     np.testing.assert_array_equal(out.predictions, models.multiclass.predict(models.frame))
     reg = load_model(models.skops_regression)

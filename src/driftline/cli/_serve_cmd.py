@@ -31,31 +31,43 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8080,
     max_latency_ms: Annotated[
         float,
-        typer.Option("--max-latency-ms", min=0.001,
-                     help="Latency objective: a request that cannot be answered in time gets "
-                          "429 with Retry-After."),
-    ] = 100.0,  # fmt: skip
+        typer.Option(
+            "--max-latency-ms",
+            min=0.001,
+            help="Latency objective: a request that cannot be answered in time gets "
+            "429 with Retry-After.",
+        ),
+    ] = 100.0,
     max_batch_size: Annotated[
         int, typer.Option("--max-batch-size", min=1, help="Most rows per model call.")
     ] = 256,
     log_to: Annotated[
         str | None,
-        typer.Option("--log-to", help="Log every prediction: 'local' (the local store, "
-                     "DRIFTLINE_DATABASE_URL), a database URL, or a monitoring server's URL."),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--log-to",
+            help="Log every prediction: 'local' (the local store, "
+            "DRIFTLINE_DATABASE_URL), a database URL, or a monitoring server's URL.",
+        ),
+    ] = None,
     project: Annotated[
         str, typer.Option("--project", help="Project to log into (remote: the token's).")
     ] = "default",
     token: Annotated[
         str | None,
-        typer.Option("--token", envvar="DRIFTLINE_TOKEN",
-                     help="API token for a remote monitoring server (or DRIFTLINE_TOKEN)."),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--token",
+            envvar="DRIFTLINE_TOKEN",
+            help="API token for a remote monitoring server (or DRIFTLINE_TOKEN).",
+        ),
+    ] = None,
     spill_dir: Annotated[
         Path | None,
-        typer.Option("--spill-dir", help="Where undelivered predictions wait on disk "
-                     "(default ./.driftline/serve-spill/<model>-<version>)."),
-    ] = None,  # fmt: skip
+        typer.Option(
+            "--spill-dir",
+            help="Where undelivered predictions wait on disk "
+            "(default ./.driftline/serve-spill/<model>-<version>).",
+        ),
+    ] = None,
     trust_type: Annotated[
         list[str] | None,
         typer.Option("--trust-type", help="A reviewed type a skops file may hold (repeat)."),
@@ -84,5 +96,6 @@ def serve(
         f"metrics /metrics); predictions logged: {log.sink.label if log else 'no'}",
         markup=False,
     )
-    run(served, host=host, port=port, log_level=load_settings().values.log_level,
-        max_latency_ms=max_latency_ms, max_batch_size=max_batch_size, prediction_log=log)  # fmt: skip
+    settings = load_settings().values
+    run(served, host=host, port=port, log_level=settings.log_level, max_latency_ms=max_latency_ms,
+        max_batch_size=max_batch_size, prediction_log=log, metrics_token=settings.metrics_token)  # fmt: skip

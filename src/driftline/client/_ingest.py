@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from driftline.client._api import DEFAULT_COLUMNS, ApiBase
+from driftline.client._bodies import ARROW_STREAM, ipc_bytes
 from driftline.client._convert import (
     Records,
     add_ids_and_time,
@@ -22,7 +23,6 @@ from driftline.client._convert import (
 from driftline.client._ids import new_ids
 from driftline.client._ledger import LABELS, PREDICTIONS, Target
 from driftline.client._models import PROFILE_TYPE
-from driftline.client._bodies import ARROW_STREAM, ipc_bytes
 from driftline.client._results import IngestReceipt, ProfileReceipt
 from driftline.client._sender import Sender
 from driftline.client._util import iso

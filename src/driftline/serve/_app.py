@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import math
 import re
 import uuid
@@ -23,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from driftline._version import __version__
-from driftline.serve._batcher import AdaptiveBatcher, Overloaded
+from driftline.serve._batcher import AdaptiveBatcher, OverloadedError
 from driftline.serve._decode import decode_invocations, decode_v2
 from driftline.serve._metrics import ServeMetrics
 from driftline.serve._openapi import INFER_BODY, INVOCATIONS_BODY, error_responses
@@ -156,7 +157,7 @@ class _Service:
         self.metrics.queued.set(self.batcher.queued_rows)
         try:
             return await self.batcher.submit(columns, rows, ids)
-        except (Overloaded, RequestError):
+        except (OverloadedError, RequestError):
             raise
         except Exception as exc:
             raise RequestError(
@@ -176,6 +177,7 @@ def create_app(
     body_timeout: float = 10.0,
     batch_wait_ms: float = 0.0,
     prediction_log: PredictionLog | None = None,
+    metrics_token: str | None = None,
 ) -> FastAPI:
     """A FastAPI app serving ``model`` (see :func:`driftline.serve.load_model`).
 
@@ -185,6 +187,7 @@ def create_app(
     request that cannot be answered within ``max_latency_ms`` gets 429 with
     ``Retry-After``. ``max_queue_rows`` bounds the queue (default 20 batches).
     ``prediction_log`` (a :class:`PredictionLog`) receives every prediction with its id.
+    ``metrics_token``, when set, is the bearer token ``GET /metrics`` needs.
     """
     from driftline._params import Interval, check
 
@@ -197,12 +200,13 @@ def create_app(
     body_timeout = check("create_app", "body_timeout", body_timeout, positive)
     batch_wait_ms = check("create_app", "batch_wait_ms", batch_wait_ms, Interval("real", 0, None))
     max_queue_rows = check("create_app", "max_queue_rows", max_queue_rows, count, None)
-    if not isinstance(model, ServedModel):
+    given: object = model
+    if not isinstance(given, ServedModel):
         from driftline.exceptions import ParameterError
 
         raise ParameterError(
             "The 'model' parameter of create_app must be a ServedModel (from "
-            f"driftline.serve.load_model); got {type(model).__name__}."
+            f"driftline.serve.load_model); got {type(given).__name__}."
         )
     service = _Service(
         model,
@@ -235,12 +239,12 @@ def create_app(
         version=__version__,
         description=(
             "Open Inference Protocol v2 REST and an MLflow-compatible /invocations for one "
-            "model. Errors are JSON {\"error\": {\"code\", \"message\", \"details\"}}."
+            'model. Errors are JSON {"error": {"code", "message", "details"}}.'
         ),
         lifespan=lifespan,
     )
     app.state.service = service
-    _routes(app, service)
+    _routes(app, service, metrics_token)
     return app
 
 
@@ -269,7 +273,7 @@ def _v2_outputs(model: ServedModel, outputs: Outputs, wanted: list[str] | None) 
     return result
 
 
-def _routes(app: FastAPI, service: _Service) -> None:
+def _routes(app: FastAPI, service: _Service, metrics_token: str | None) -> None:
     model = service.model
     errors = error_responses()
 
@@ -278,8 +282,8 @@ def _routes(app: FastAPI, service: _Service) -> None:
         details = None if exc.field is None else {"field": exc.field}
         return _error(exc.status, exc.code, exc.message, details)
 
-    @app.exception_handler(Overloaded)
-    async def _overloaded(request: Request, exc: Overloaded) -> Response:
+    @app.exception_handler(OverloadedError)
+    async def _overloaded(request: Request, exc: OverloadedError) -> Response:
         seconds = max(1, math.ceil(exc.retry_after))
         return _error(429, "overloaded", f"{exc} Retry after {seconds} s.",
                       {"retry_after": seconds}, **{"Retry-After": str(seconds)})  # fmt: skip
@@ -376,7 +380,13 @@ def _routes(app: FastAPI, service: _Service) -> None:
             payload["probabilities"] = outputs.probabilities.tolist()
         return _Json(payload, headers={"X-Request-Id": request_id})
 
-    @app.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
-    async def metrics() -> Response:
+    @app.get("/metrics", summary="Prometheus metrics",
+             responses={401: {"description": "The metrics token is needed"}})  # fmt: skip
+    async def metrics(request: Request) -> Response:
+        if metrics_token is not None:
+            given = request.headers.get("authorization", "")
+            if not hmac.compare_digest(given.encode(), f"Bearer {metrics_token}".encode()):
+                return _error(401, "unauthorized", "GET /metrics needs the metrics token "
+                              "(Authorization: Bearer <token>).")  # fmt: skip
         service.metrics.queued.set(service.batcher.queued_rows)
         return Response(generate_latest(service.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ the model is busy. A batch holds at most ``max_batch_size`` rows and no more tha
 model can compute before its oldest request's deadline, by a cost model ``a + b * rows``
 fitted to the measured model times. A request that would miss the objective (the rows
 ahead of it and its own, at the measured speed) is refused at once with
-:class:`Overloaded` (HTTP 429 with ``Retry-After``), and so is one that waited past its
+:class:`OverloadedError` (HTTP 429 with ``Retry-After``), and so is one that waited past its
 deadline: the queue is bounded by the objective, and nothing is dropped silently.
 
 ``max_wait`` > 0 turns this into a fixed-wait batcher (wait up to that long for a batch to
@@ -18,6 +18,7 @@ against (``benchmarks/bench_serve.py``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections import deque
@@ -31,12 +32,12 @@ import numpy as np
 from driftline.serve._runtime import Outputs
 from driftline.serve._signature import Columns
 
-__all__ = ["AdaptiveBatcher", "CostModel", "Overloaded"]
+__all__ = ["AdaptiveBatcher", "CostModel", "OverloadedError"]
 
 _FIT_POINTS: Final = 64
 
 
-class Overloaded(Exception):
+class OverloadedError(Exception):
     """The server cannot answer within its latency objective now; retry after
     ``retry_after`` seconds."""
 
@@ -150,14 +151,12 @@ class AdaptiveBatcher:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         for item in self._queue:
             if not item.future.done():
-                item.future.set_exception(Overloaded("The server is shutting down.", 1.0))
+                item.future.set_exception(OverloadedError("The server is shutting down.", 1.0))
         self._queue.clear()
         self._queued_rows = 0
         self._executor.shutdown(wait=True)
@@ -170,11 +169,11 @@ class AdaptiveBatcher:
         return running + batches * self.cost.a + self.cost.b * total
 
     async def submit(self, columns: Columns, rows: int, ids: list[str]) -> Outputs:
-        """Queue one request's rows and wait for their outputs (``Overloaded`` if the
+        """Queue one request's rows and wait for their outputs (``OverloadedError`` if the
         objective cannot be met)."""
         now = time.monotonic()
         if self._queued_rows + rows > self.max_queue_rows and self._queue:
-            raise Overloaded(
+            raise OverloadedError(
                 f"The queue is full ({self._queued_rows} rows waiting, at most "
                 f"{self.max_queue_rows}).",
                 self._retry_after(now, rows),
@@ -182,7 +181,7 @@ class AdaptiveBatcher:
         if self.cost.known and (self._queue or self._busy_until > now):
             expected = self._estimate(now, rows)
             if expected > self.max_latency:
-                raise Overloaded(
+                raise OverloadedError(
                     f"The server cannot answer within its latency objective "
                     f"({self.max_latency * 1000:.0f} ms) now: about {expected * 1000:.0f} ms "
                     "of work is ahead of this request.",
@@ -212,7 +211,7 @@ class AdaptiveBatcher:
                 self._queued_rows -= item.rows
                 if not item.future.done():
                     item.future.set_exception(
-                        Overloaded(
+                        OverloadedError(
                             f"The request waited {waited * 1000:.0f} ms, past the latency "
                             f"objective ({self.max_latency * 1000:.0f} ms).",
                             self._retry_after(now, 0),
@@ -223,7 +222,9 @@ class AdaptiveBatcher:
                 oldest = now - batch[0].enqueued
                 cap = self.max_batch_size
                 if self.cost.known:
-                    cap = min(cap, max(self.cost.max_rows(self.max_latency - oldest), batch[0].rows))
+                    cap = min(
+                        cap, max(self.cost.max_rows(self.max_latency - oldest), batch[0].rows)
+                    )
                 if rows + item.rows > cap:
                     break
             self._queue.popleft()
@@ -307,4 +308,3 @@ class AdaptiveBatcher:
         if self._on_batch is not None:
             self._on_batch(columns, outputs, ids)
         return outputs, seconds
-

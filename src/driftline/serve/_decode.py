@@ -57,9 +57,7 @@ def _missing_unknown(given: list[str], signature: Signature, field: str) -> None
         raise RequestError(f"{field}: column {dup!r} is given twice.", field=dup)
 
 
-def _from_matrix(
-    rows: list[Any], columns: list[str], signature: Signature, field: str
-) -> Columns:
+def _from_matrix(rows: list[Any], columns: list[str], signature: Signature, field: str) -> Columns:
     """Columns from a list of equal-length rows, ``columns`` naming the positions."""
     width = len(columns)
     for i, row in enumerate(rows):
@@ -83,8 +81,7 @@ def _from_records(records: list[Any], signature: Signature, field: str) -> Colum
     for i, record in enumerate(records):
         if not isinstance(record, dict):
             raise RequestError(
-                f"{field}[{i}]: expected an object of column values, got "
-                f"{type(record).__name__}.",
+                f"{field}[{i}]: expected an object of column values, got {type(record).__name__}.",
                 field=field,
             )
         if record.keys() != wanted:

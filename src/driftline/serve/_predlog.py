@@ -33,7 +33,7 @@ __all__ = [
     "ClientSink",
     "PredictionLog",
     "Sink",
-    "SinkUnavailable",
+    "SinkUnavailableError",
     "StoreSink",
     "log_schema",
     "log_table",
@@ -43,7 +43,7 @@ logger = logging.getLogger("driftline.serve")
 _MAX_BACKOFF: Final = 5.0
 
 
-class SinkUnavailable(Exception):
+class SinkUnavailableError(Exception):
     """The sink cannot take rows now (unreachable, overloaded): retry later."""
 
 
@@ -53,7 +53,7 @@ class Sink(Protocol):
     label: str
 
     def prepare(self) -> None:
-        """Make sure the model version exists there (``SinkUnavailable`` to retry later)."""
+        """Make sure the model version exists there (``SinkUnavailableError`` to retry later)."""
 
     def send(self, table: pa.Table) -> int:
         """Deliver ``table``; return how many rows were refused as invalid."""
@@ -138,7 +138,7 @@ class StoreSink:
                 ) or catalog.create_version(model.id, self.version, self.schema)
                 self.version_id = str(version.id)
         except SQLAlchemyError as exc:
-            raise SinkUnavailable(f"the store is unavailable: {exc}") from exc
+            raise SinkUnavailableError(f"the store is unavailable: {exc}") from exc
 
     def send(self, table: pa.Table) -> int:
         from sqlalchemy.exc import SQLAlchemyError
@@ -147,7 +147,7 @@ class StoreSink:
         try:
             result = self._store.ingest_batch(self.version_id, table)
         except SQLAlchemyError as exc:
-            raise SinkUnavailable(f"the store is unavailable: {exc}") from exc
+            raise SinkUnavailableError(f"the store is unavailable: {exc}") from exc
         return len(result.rejected)
 
 
@@ -173,7 +173,7 @@ class ClientSink:
             )
         except ApiError as exc:
             if self._unavailable(exc):
-                raise SinkUnavailable(str(exc)) from exc
+                raise SinkUnavailableError(str(exc)) from exc
             raise
 
     def send(self, table: pa.Table) -> int:
@@ -183,9 +183,9 @@ class ClientSink:
             receipt = self.client.send_predictions(self.model, self.version, table)
         except ApiError as exc:
             if self._unavailable(exc):
-                raise SinkUnavailable(str(exc)) from exc
+                raise SinkUnavailableError(str(exc)) from exc
             logger.error("driftline serve: %s refused %d rows: %s", self.label, table.num_rows, exc)
-            return table.num_rows
+            return int(table.num_rows)
         return len(receipt.rejected)
 
 
@@ -344,7 +344,7 @@ class PredictionLog:
                 self.sink.prepare()
                 self._prepared = True
             rejected = self.sink.send(table)
-        except SinkUnavailable as exc:
+        except SinkUnavailableError as exc:
             self._failed(exc)
             return False
         except Exception as exc:  # a bug or a refusal: keep the rows, say why

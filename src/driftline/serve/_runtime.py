@@ -60,9 +60,13 @@ class ServedModel:
 
     def metadata(self) -> dict[str, Any]:
         """The Open Inference Protocol model metadata (``GET /v2/models/{name}``)."""
-        outputs: list[dict[str, Any]] = [{"name": "predictions", "datatype": _label_datatype(self), "shape": [-1]}]
+        outputs: list[dict[str, Any]] = [
+            {"name": "predictions", "datatype": _label_datatype(self), "shape": [-1]}
+        ]
         if self.classes is not None:
-            outputs.append({"name": "probabilities", "datatype": "FP64", "shape": [-1, len(self.classes)]})
+            outputs.append(
+                {"name": "probabilities", "datatype": "FP64", "shape": [-1, len(self.classes)]}
+            )
         return {
             "name": self.name,
             "versions": [self.version],

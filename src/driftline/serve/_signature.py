@@ -38,7 +38,12 @@ class RequestError(Exception):
     ``field`` (the app turns it into ``{"error": {"code", "message", "details"}}``)."""
 
     def __init__(
-        self, message: str, *, status: int = 422, code: str = "invalid_input", field: str | None = None
+        self,
+        message: str,
+        *,
+        status: int = 422,
+        code: str = "invalid_input",
+        field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
