@@ -13,7 +13,7 @@ import hmac
 import math
 import re
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
 import numpy as np
@@ -244,8 +244,38 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    app.add_middleware(_CountRequests, count=service.metrics.count_request)
     _routes(app, service, metrics_token)
     return app
+
+
+class _CountRequests:
+    """Count prediction requests by route and status (a plain ASGI middleware: no body
+    buffering, no task per request)."""
+
+    def __init__(self, app: Any, count: Callable[[str, int], None]) -> None:
+        self.app = app
+        self.count = count
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        route = (
+            "invocations"
+            if path == "/invocations"
+            else "infer"
+            if path.endswith("/infer")
+            else None
+        )
+        if route is None:
+            await self.app(scope, receive, send)
+            return
+
+        async def counted(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                self.count(route, int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, counted)
 
 
 def _check_name(service: _Service, name: str, version: str | None = None) -> None:
@@ -296,15 +326,6 @@ def _routes(app: FastAPI, service: _Service, metrics_token: str | None) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:  # pragma: no cover
         return _error(500, "internal_error", "An unexpected server error; see the server log.")
-
-    @app.middleware("http")
-    async def _count(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        path = request.url.path
-        if path == "/invocations" or path.endswith("/infer"):
-            route = "invocations" if path == "/invocations" else "infer"
-            service.metrics.count_request(route, response.status_code)
-        return response
 
     @app.get("/v2/health/live", summary="Liveness (Open Inference Protocol)")
     async def live() -> dict[str, bool]:

@@ -345,6 +345,7 @@ class PredictionLog:
                 self._prepared = True
             rejected = self.sink.send(table)
         except SinkUnavailableError as exc:
+            self._prepared = False  # e.g. the monitor lost the version: register it again
             self._failed(exc)
             return False
         except Exception as exc:  # a bug or a refusal: keep the rows, say why
