@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import socket
 import subprocess
@@ -17,6 +18,17 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
+
+# The PostgreSQL fixtures of the store tests (fresh database per session; FAIL under CI=true).
+_spec = importlib.util.spec_from_file_location(
+    "_driftline_store_conftest_serve", Path(__file__).resolve().parents[1] / "store" / "conftest.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_store_conftest = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_store_conftest)
+postgres_databases = _store_conftest.postgres_databases
+new_database_url = _store_conftest.new_database_url
 
 FEATURES = ["amount", "age", "balance"]
 

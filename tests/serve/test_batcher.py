@@ -162,3 +162,27 @@ def test_cost_model_fits_fixed_and_per_row_time() -> None:
     assert cost.a == pytest.approx(0.002, abs=1e-4)
     assert cost.b == pytest.approx(0.00005, rel=0.05)
     assert cost.max_rows(0.012) == pytest.approx(200, abs=5)
+
+
+def test_a_saturated_batcher_lingers_for_bigger_batches() -> None:
+    """Closed-loop clients with a round trip: when the model comes free with work waiting,
+    letting the batch fill for half the fixed cost gathers the clients still in flight."""
+
+    async def run(linger: bool) -> float:
+        batcher, sizes = _batcher(linger=linger)
+        await batcher.start()
+        stop = time.perf_counter() + 1.0
+
+        async def client(k: int) -> None:
+            rng = np.random.default_rng(k)
+            while time.perf_counter() < stop:
+                await batcher.submit(_one(k), 1, [str(k)])
+                await asyncio.sleep(0.003 + 0.004 * rng.random())  # the round trip
+
+        await asyncio.gather(*(client(k) for k in range(16)))
+        await batcher.stop()
+        return sum(sizes) / len(sizes)
+
+    eager = asyncio.run(run(False))
+    lingering = asyncio.run(run(True))
+    assert lingering > eager * 1.3, (eager, lingering)

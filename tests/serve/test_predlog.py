@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -37,8 +38,13 @@ def _stored(url: str, model: str, version: str) -> dict[str, tuple[float | None,
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def test_predictions_are_logged_in_process_with_their_ids(tmp_path: Path, models: Models) -> None:
-    url = f"sqlite:///{tmp_path / 'local.db'}"
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_predictions_are_logged_in_process_with_their_ids(
+    tmp_path: Path, models: Models, backend: str, new_database_url: Callable[[str], str]
+) -> None:
+    url = new_database_url(backend)
     model = load_model(models.onnx, name="fraud", version="2")
     log = prediction_log_to(model, url, project="acme", spill_dir=tmp_path / "spill")
     sent: dict[str, float] = {}
