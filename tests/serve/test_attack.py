@@ -153,7 +153,7 @@ def test_a_slow_client_is_cut_off_and_blocks_no_one(server: Served, models: Mode
         for _ in range(5):
             assert http.post("/invocations", content=body,
                              headers={"content-type": "application/json"}).status_code == 200  # fmt: skip
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < 3.0  # not held up by the slow connection
     sock.settimeout(10)
     for byte in body[5:12]:  # trickle
         try:

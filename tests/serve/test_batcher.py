@@ -35,8 +35,8 @@ def _one(i: float, rows: int = 1) -> dict[str, np.ndarray]:
 
 
 def test_a_lone_request_does_not_wait_and_results_match_their_request() -> None:
-    async def main() -> tuple[list[float], list[Outputs]]:
-        batcher, _ = _batcher()
+    async def main(**kwargs: float) -> tuple[list[float], list[Outputs]]:
+        batcher, _ = _batcher(**kwargs)
         await batcher.start()
         latencies, outs = [], []
         for i in range(20):
@@ -48,8 +48,10 @@ def test_a_lone_request_does_not_wait_and_results_match_their_request() -> None:
 
     latencies, outs = asyncio.run(main())
     assert [o.predictions.tolist() for o in outs] == [[2.0 * i] * 2 for i in range(20)]
-    # the model takes ~4 ms; a fixed 5 ms wait would make this >= 9 ms
-    assert float(np.median(latencies)) < FIXED + 0.004
+    waiting, _ = asyncio.run(main(max_wait=0.01))
+    # the model takes ~4 ms; the fixed 10 ms wait makes that >= 14 ms
+    assert float(np.median(latencies)) < FIXED + 0.005
+    assert float(np.median(waiting)) > float(np.median(latencies)) + 0.008
 
 
 def test_a_fixed_wait_batcher_waits_on_an_empty_queue() -> None:
