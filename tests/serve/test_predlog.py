@@ -191,3 +191,19 @@ def test_spill_queue_survives_a_torn_write(tmp_path: Path) -> None:
     assert again.put(pa.table({"x": [2.0]}))
     _path, table = again.peek()  # oldest first
     assert table.to_pydict() == {"x": [1.0]}
+
+
+def test_log_to_local_reads_the_database_url_setting(
+    tmp_path: Path, models: Models, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from driftline.exceptions import ParameterError
+
+    url = f"sqlite:///{tmp_path / 'from-env.db'}"
+    monkeypatch.setenv("DRIFTLINE_DATABASE_URL", url)
+    model = load_model(models.onnx, name="fraud", version="1")
+    log = prediction_log_to(model, "local", spill_dir=tmp_path / "spill")
+    assert str(log.sink.engine.url) == url  # type: ignore[attr-defined]
+    with pytest.raises(ParameterError, match="--log-to"):
+        prediction_log_to(model, "nowhere", spill_dir=tmp_path / "spill")
+    with pytest.raises(ParameterError, match="token"):
+        prediction_log_to(model, "http://127.0.0.1:9", spill_dir=tmp_path / "spill")

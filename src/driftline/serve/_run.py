@@ -46,10 +46,10 @@ def prediction_log_to(
                         retries=1, backoff=0.1, timeout=10.0)  # fmt: skip
         sink = ClientSink(client, model=model.name, version=model.version, schema=schema)
     else:
-        from driftline._config import Settings
+        from driftline._config import load_settings
         from driftline.store import create_engine_from_url, migrate
 
-        url = Settings().database_url if log_to == "local" else log_to
+        url = load_settings().values.database_url if log_to == "local" else log_to
         if "://" not in url:
             raise ParameterError(
                 f"--log-to must be 'local', a database URL or an http(s) URL; got {log_to!r}."
