@@ -20,6 +20,8 @@ closest built-in exception, so code written against ``ValueError``, ``LookupErro
     ├── MissingDependencyError  (ImportError)   an optional extra is not installed
     ├── NotFoundError           (LookupError)   a named object does not exist (or is not
     │                                           visible to the caller)
+    ├── AuditIntegrityError                     the audit log's stored state does not add up
+    │                                           (nothing more is appended until it is verified)
     ├── ApiError                                the monitoring API refused a request or could
     │   │                                       not be reached (status, code, details)
     │   └── ApiNotFoundError    (NotFoundError) the API answered 404
@@ -52,6 +54,7 @@ from typing import Any
 __all__ = [
     "ApiError",
     "ApiNotFoundError",
+    "AuditIntegrityError",
     "ClientTimeoutError",
     "DataError",
     "DataWarning",
@@ -113,6 +116,11 @@ class MissingDependencyError(DriftlineError, ImportError):
 class NotFoundError(DriftlineError, LookupError):
     """A named object (project, model, version, window, rule, token...) does not exist, or
     is not visible to the caller."""
+
+
+class AuditIntegrityError(DriftlineError):
+    """The audit log's stored state does not add up (its entries and its latest signed tree
+    head disagree), so nothing more is appended: run ``driftline audit verify``."""
 
 
 class ApiError(DriftlineError):

@@ -264,6 +264,10 @@ CONTRACT = {
     ("get", "/api/v1/projects/{project}/tokens"),
     ("post", "/api/v1/projects/{project}/tokens"),
     ("delete", "/api/v1/projects/{project}/tokens/{token_id}"),
+    ("get", "/api/v1/projects/{project}/audit/entries"),
+    ("get", "/api/v1/projects/{project}/audit/tree-head"),
+    ("get", "/api/v1/projects/{project}/audit/inclusion-proof"),
+    ("get", "/api/v1/projects/{project}/audit/consistency-proof"),
 }
 
 

@@ -20,6 +20,8 @@ from driftline.exceptions import ParameterError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
+    from driftline.store import NewToken
+
 __all__ = ["project_app", "server", "token_app"]
 
 DatabaseOption = Annotated[
@@ -94,9 +96,13 @@ def _engine(database_url: str | None) -> Engine:
     return engine
 
 
+def _token_payload(new: NewToken) -> dict[str, str]:
+    return {"token_id": new.info.token_id, "role": new.info.role}
+
+
 def _print_token(payload: dict[str, str], json_output: bool, what: str) -> None:
     if json_output:
-        print_json({**payload, "warning": _SHOWN_ONCE})
+        print_json({**payload, "warning": _SHOWN_ONCE}, schema="token")
         return
     console.print(what, markup=False)
     console.print(f"token: {payload['secret']}", markup=False)
@@ -116,13 +122,23 @@ def project_create(
     """Create a project and an admin token for it (the token is printed once)."""
     from sqlalchemy.exc import IntegrityError
 
+    from driftline.audit import AuditLog, Event
     from driftline.store import Catalog, TokenRepository, session_factory
 
     engine = _engine(database_url)
     try:
+        log = AuditLog(engine)
         with session_factory(engine).begin() as session:
             project = Catalog(session).create_project(name)
             new = TokenRepository(session).create(project.id, name="admin", role="admin")
+            # recorded in the same transaction: both commit or neither does
+            log.append_many(
+                [
+                    Event("project.created", {"name": name}, project.id, "system:cli"),
+                    Event("token.created", _token_payload(new), project.id, "system:cli"),
+                ],
+                session=session,
+            )
     except IntegrityError:
         raise ParameterError(f"A project named {name!r} already exists.") from None
     finally:
@@ -145,6 +161,7 @@ def token_create(
     json_output: JsonOption = False,
 ) -> None:
     """Create an API token for a project (printed once)."""
+    from driftline.audit import AuditLog
     from driftline.store import ROLES, Catalog, TokenRepository, session_factory
 
     if role not in ROLES:
@@ -159,6 +176,13 @@ def token_create(
                     f"No project named {project!r}; create it with `driftline project create`."
                 )
             new = TokenRepository(session).create(found.id, name=name, role=chosen)
+            AuditLog(engine).append(
+                "token.created",
+                _token_payload(new),
+                project=found.id,
+                actor="system:cli",
+                session=session,
+            )
     finally:
         engine.dispose()
     payload = {

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from driftline._config import Settings, load_settings
 from driftline._version import __version__
+from driftline.audit import AuditLog
 from driftline.server._admission import ByteBudget
 from driftline.server._auth import RateLimiter, TokenCache
 from driftline.server._docs import install_docs
@@ -208,6 +209,7 @@ def create_app(
         tokens=TokenCache(values.token_cache_seconds),
         limiter=RateLimiter(values.rate_limit_per_second, values.rate_limit_burst),
         metrics=ServerMetrics(db),
+        audit=AuditLog(db),
     )
     run_monitor = monitor and values.server_monitor
 
@@ -244,6 +246,7 @@ def create_app(
 
     from driftline.server import (
         _routes_alerts,
+        _routes_audit,
         _routes_ingest,
         _routes_meta,
         _routes_models,
@@ -258,6 +261,7 @@ def create_app(
         _routes_windows,
         _routes_alerts,
         _routes_tokens,
+        _routes_audit,
     ):
         # Added flat (not include_router) so that ``app.routes`` lists every route.
         app.router.routes.extend(module.router.routes)

@@ -24,6 +24,7 @@ from driftline.alerts import (
     format_validation_error,
 )
 from driftline.exceptions import ParameterError
+from driftline.server._audit import digest, record
 from driftline.server._auth import ProjectContext, project_access
 from driftline.server._errors import ApiError
 from driftline.server._schemas import (
@@ -99,6 +100,20 @@ def _check_private(ctx: ProjectContext, new: RuleSpec, old: RuleSpec | None) -> 
         )
 
 
+def _record_rule(
+    request: Request, repo: AlertRepository, ctx: ProjectContext, event: str, rule: StoredRule
+) -> None:
+    spec = rule.spec.public_dict()  # no secrets; logged by digest (URLs may name people)
+    payload = {
+        "rule_id": rule.id,
+        "name": spec.get("name"),
+        "kind": spec.get("kind"),
+        "model": spec.get("model"),
+        "spec_sha256": digest(spec),
+    }
+    record(state_of(request), repo.session, ctx, event, payload)
+
+
 def _update(
     request: Request, ctx: ProjectContext, rule_id: str, change: Callable[[RuleSpec], RuleSpec]
 ) -> AlertRuleOut:
@@ -108,7 +123,10 @@ def _update(
             return None
         spec = change(current.spec)
         _check_private(ctx, spec, current.spec)
-        return repo.update_rule(ctx.project_id, rule_id, spec)
+        updated = repo.update_rule(ctx.project_id, rule_id, spec)
+        if updated is not None:
+            _record_rule(request, repo, ctx, "alert_rule.changed", updated)
+        return updated
 
     stored = _with_repo(request, True, work)
     if stored is None:
@@ -129,7 +147,13 @@ def create_rule(
     with _invalid_rule_is_422():
         spec = RuleSpec.from_api(_body(body))
     _check_private(ctx, spec, None)
-    stored = _with_repo(request, True, lambda repo: repo.create_rule(ctx.project_id, spec))
+
+    def work(repo: AlertRepository) -> StoredRule:
+        created = repo.create_rule(ctx.project_id, spec)
+        _record_rule(request, repo, ctx, "alert_rule.created", created)
+        return created
+
+    stored = _with_repo(request, True, work)
     return AlertRuleOut.model_validate(stored.public_dict())
 
 
@@ -179,7 +203,15 @@ def patch_rule(
 def delete_rule(
     request: Request, rule_id: str, ctx: Annotated[ProjectContext, project_access("editor")]
 ) -> Response:
-    if not _with_repo(request, True, lambda repo: repo.delete_rule(ctx.project_id, rule_id)):
+
+    def work(repo: AlertRepository) -> bool:
+        current = repo.get_rule(ctx.project_id, rule_id)
+        if current is None or not repo.delete_rule(ctx.project_id, rule_id):
+            return False
+        _record_rule(request, repo, ctx, "alert_rule.deleted", current)
+        return True
+
+    if not _with_repo(request, True, work):
         raise _missing(ctx, rule_id)
     return Response(status_code=204)
 

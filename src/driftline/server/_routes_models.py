@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -10,10 +11,12 @@ import pyarrow as pa
 from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from driftline.exceptions import ParameterError, SchemaMismatchError, SerializationError
 from driftline.server._admission import ROW_BYTES, admitted_body
+from driftline.server._audit import digest, record
 from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
 from driftline.server._binary import decoded_estimate, table_from_arrow, table_from_parquet
 from driftline.server._bodies import (
@@ -125,6 +128,9 @@ def create_model(
     try:
         with state.writes.begin() as session:
             model = Catalog(session).create_model(ctx.project_id, body.name)
+            record(
+                state, session, ctx, "model.created", {"model": model.name, "model_id": model.id}
+            )
     except IntegrityError:
         raise ApiError(
             409, f"A model named {body.name!r} already exists in project {ctx.project_name!r}."
@@ -207,6 +213,14 @@ def create_version(
                 row = catalog.create_version(
                     found.id, body.version, schema, window_kind="rows", window_size=window.size
                 )
+            payload = {
+                "model": model,
+                "version": row.version,
+                "version_id": row.id,
+                "schema_sha256": digest(row.schema),
+                "window": {"kind": row.window_kind, "size": row.window_size},
+            }
+            record(state, session, ctx, "version.registered", payload)
     except IntegrityError:
         raise ApiError(
             409, f"Model {model!r} already has a version {body.version!r}; versions are immutable."
@@ -232,6 +246,18 @@ async def get_version(
             return _version_out(model, row)
 
     return await run_in_threadpool(read)
+
+
+def _record_reference(
+    state: ServerState, session: Session, vctx: VersionContext, kind: str, profile: bytes
+) -> None:
+    payload = {
+        "model": vctx.model_name,
+        "version": vctx.version,
+        "kind": kind,
+        "profile_sha256": hashlib.sha256(profile).hexdigest(),
+    }
+    record(state, session, vctx.project, "reference.attached", payload)
 
 
 def _reference_from_table(
@@ -283,6 +309,7 @@ def _reference_from_table(
         assert row is not None
         row.reference_profile = ref_profile.to_bytes()
         row.reference_data = None if reference_data is None else to_ipc(reference_data)
+        _record_reference(state, session, vctx, "data", row.reference_profile)
     return ReferenceOut(
         version=vctx.version,
         kind="data",
@@ -310,6 +337,7 @@ def _reference_from_profile(state: ServerState, vctx: VersionContext, body: byte
                 f"needs {list(schema.features)}."
             )
         row.reference_profile = body
+        _record_reference(state, session, vctx, "profile", body)
     return ReferenceOut(
         version=vctx.version,
         kind="profile",

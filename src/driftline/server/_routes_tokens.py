@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
+from driftline.server._audit import record
 from driftline.server._auth import ProjectContext, project_access
 from driftline.server._errors import ApiError
 from driftline.server._schemas import TokenCreated, TokenIn, TokenOut
@@ -56,13 +57,17 @@ def create_token(
     expires = body.expires_at
     if expires is not None and expires.tzinfo is None:
         expires = expires.replace(tzinfo=UTC)
-    with state_of(request).writes.begin() as session:
+    state = state_of(request)
+    with state.writes.begin() as session:
         new = TokenRepository(session).create(
             ctx.project_id, name=body.name, role=body.role, expires_at=expires
         )
         row = session.get(ApiToken, new.info.token_id)
         assert row is not None
         out = _out(row)
+        expiry = None if row.expires_at is None else row.expires_at.isoformat()
+        payload = {"token_id": row.id, "role": row.role, "expires_at": expiry}
+        record(state, session, ctx, "token.created", payload)
     return TokenCreated(**out.model_dump(), secret=new.secret)
 
 
@@ -81,5 +86,6 @@ def revoke_token(
         if row is None or row.project_id != ctx.project_id or row.revoked_at is not None:
             raise ApiError(404, f"No live token {token_id!r} in project {ctx.project_name!r}.")
         TokenRepository(session).revoke(token_id)
+        record(state, session, ctx, "token.revoked", {"token_id": token_id})
     state.tokens.invalidate(token_id)
     return Response(status_code=204)

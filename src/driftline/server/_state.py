@@ -14,6 +14,7 @@ from driftline._config import Settings
 from driftline.store import IngestResult, PredictionStore
 
 if TYPE_CHECKING:
+    from driftline.audit import AuditLog
     from driftline.server._auth import RateLimiter, TokenCache
     from driftline.server._metrics import ServerMetrics
 
@@ -41,6 +42,7 @@ class ServerState:
     tokens: TokenCache
     limiter: RateLimiter
     metrics: ServerMetrics
+    audit: AuditLog  # governance events, appended in the transaction of the change
     # (project name) -> project id; (project id, model name, version) -> (model id, version id)
     project_ids: dict[str, str] = field(default_factory=dict)
     version_ids: dict[tuple[str, str, str], tuple[str, str]] = field(default_factory=dict)

@@ -21,6 +21,7 @@ from driftline.store._validate import ValidatedBatch, validate_batch
 
 if _TYPE_CHECKING:
     from driftline.store._arrow import from_ipc, to_ipc
+    from driftline.store._audit_tables import AuditEntry, AuditNode, AuditSubject, AuditTreeHead
     from driftline.store._catalog import Catalog
     from driftline.store._engine import (
         DEFAULT_DATABASE_URL,
@@ -68,6 +69,10 @@ __all__ = [
     "AlertEvent",
     "AlertRule",
     "ApiToken",
+    "AuditEntry",
+    "AuditNode",
+    "AuditSubject",
+    "AuditTreeHead",
     "Base",
     "Catalog",
     "IngestResult",
@@ -115,11 +120,14 @@ __getattr__ = _lazy_getattr(
         name: (module, _NEEDS)
         for module, names in (
             ("_arrow", ("from_ipc", "to_ipc")),
+            # Base through the module of the audit tables, so that its metadata holds them
+            ("_audit_tables", ("AuditEntry", "AuditNode", "AuditSubject", "AuditTreeHead",
+                               "Base")),
             ("_catalog", ("Catalog",)),
             ("_engine", ("DEFAULT_DATABASE_URL", "create_engine_from_url", "migrate",
                          "session_factory", "write_options", "write_session_factory")),
             ("_ingest", ("PredictionStore", "PreparedBatch")),
-            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Base", "Model",
+            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Model",
                          "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
                          "Project", "ProjectMember", "User", "Window")),
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+from driftline.store._audit_tables import Base  # the metadata with every table
 from driftline.store._engine import create_engine_from_url
-from driftline.store._models import Base
 
 
 def _run() -> None:
