@@ -202,7 +202,8 @@ def _bootstrap(url: str) -> str:
 def _stored_rows(url: str) -> int:
     from sqlalchemy import func, select
 
-    from driftline.store import Prediction, create_engine_from_url
+    from driftline.store import create_engine_from_url
+    from driftline.store._models import Prediction
 
     engine = create_engine_from_url(url)
     try:

@@ -67,7 +67,7 @@ ROWS_PER_HOUR = 10_000
 
 
 def _stream(total: int) -> tuple[Any, list[pa.Table], np.ndarray]:
-    from driftline.store import uuid7_strings
+    from driftline.store._uuid7 import uuid7_strings
     from driftline.testing import make_monitoring_data
 
     reference, current = make_monitoring_data(max(total, 20_000), seed=0, drift=True)

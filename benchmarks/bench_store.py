@@ -64,7 +64,7 @@ T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
 
 def _batches(batch: int, total: int, ids_kind: str = "uuid4") -> list[pa.Table]:
-    from driftline.store import uuid7_strings
+    from driftline.store._uuid7 import uuid7_strings
     from driftline.testing import make_monitoring_data
 
     pool_rows = min(total, 20_000)
@@ -102,7 +102,7 @@ def _floor(
 
     import pyarrow.csv as pa_csv
 
-    from driftline.store import uuid7_strings
+    from driftline.store._uuid7 import uuid7_strings
 
     columns = "model_version_id, prediction_id, batch_id, window_id, ts_us, score, prediction"
     prepared: list[Any] = []

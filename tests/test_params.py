@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
+import inspect
 import math
+import typing
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -76,3 +82,217 @@ def test_invalid_value_violates_every_constraint(constraints: list[object]) -> N
     value = invalid_value(constraints)  # type: ignore[arg-type]
     with pytest.raises(ParameterError):
         check("O", "p", value, *constraints)  # type: ignore[arg-type]
+
+
+# --- the generic test: every public class (and constrained function) of every package ---
+
+PACKAGES = (
+    "driftline",
+    "driftline.tabular",
+    "driftline.report",
+    "driftline.profiles",
+    "driftline.stats",
+    "driftline.drift",
+    "driftline.metrics",
+    "driftline.estimate",
+    "driftline.gate",
+    "driftline.store",
+    "driftline.monitor",
+    "driftline.alerts",
+    "driftline.client",
+    "driftline.testing",
+)
+
+
+def _group(reason: str, *names: str) -> dict[str, str]:
+    return dict.fromkeys(names, reason)
+
+
+#: Public classes with constructor parameters but no ``_parameter_constraints``, each with
+#: the reason (keys are ``package.Name`` of the defining package).
+EXEMPT: dict[str, str] = {
+    **_group(
+        "a result: built by driftline from validated inputs, read by users",
+        *("stats.TestResult", "drift.ColumnDrift", "drift.DriftReport", "drift.DriftChunk"),
+        *("drift.MultivariateDrift", "metrics.MetricResult", "metrics.MetricComparison"),
+        *("metrics.EvaluationReport", "metrics.FairnessReport", "metrics.BrierDecomposition"),
+        *("metrics.ReliabilityCurve", "metrics.SegmentReport", "metrics.SliceReport"),
+        *("metrics.SliceResult", "metrics.SliceCondition", "estimate.AssumptionWarning"),
+        *("estimate.ChunkEstimate", "estimate.EstimationResult", "estimate.MetricEstimate"),
+        *("gate.CheckOutcome", "gate.CheckResult", "gate.GateReport", "gate.LoadedModel"),
+        *("store.IngestResult", "store.LabelResult", "store.NewToken", "store.RejectedRow"),
+        *("store.TokenInfo", "store.ValidatedBatch", "store.ValidatedLabels"),
+        *("store.PreparedBatch", "store.WindowIndex", "monitor.MonitorStats"),
+        *("alerts.DeliveryStats", "alerts.Evaluation", "alerts.Firing", "alerts.Notification"),
+        *("alerts.StoredRule", "alerts.EvaluationContext", "profiles.QualityFinding"),
+        *("profiles.QualityReport",),
+    ),
+    **_group(
+        "an API answer: the SDK parses it from the server's JSON",
+        *("client.AlertEvent", "client.AlertRule", "client.ClientStats", "client.Health"),
+        *("client.Identity", "client.Model", "client.Point", "client.ProfileReceipt"),
+        *("client.Rejection", "client.Version", "client.Window", "client.WindowResults"),
+    ),
+    **_group(
+        "mergeable profile state: built by profile() or from_bytes(), which validate",
+        *("profiles.DatasetProfile", "profiles.ColumnProfile", "profiles.NumericProfile"),
+        *("profiles.CategoricalProfile", "profiles.BooleanProfile", "profiles.FrequentItems"),
+        *("profiles.QuantileSketch",),
+    ),
+    **_group(
+        "a report block: document content, rendered (escaped) as given",
+        *("report.Band", "report.Chart", "report.Curve", "report.Line", "report.Report"),
+        *("report.Section", "report.Table", "report.Text"),
+    ),
+    **_group(
+        "a registry entry: checked by its register_* function",
+        "drift.DriftMethod",
+        "metrics.MetricSpec",
+        "alerts.ChannelType",
+    ),
+    **_group(
+        "a pydantic model: pydantic validates every field (ValidationError is a ValueError)",
+        *("gate.ArtifactSizeCheck", "gate.CalibrationCheck", "gate.ChampionCheck"),
+        *("gate.CheckSpec", "gate.ColumnContract", "gate.DataContractCheck", "gate.DriftCheck"),
+        *("gate.FairnessCheck", "gate.LatencyCheck", "gate.MemoryCheck", "gate.MetricCheck"),
+        *("gate.Policy", "gate.SliceCheck", "gate.TargetLeakageCheck", "gate.ThroughputCheck"),
+        *("gate.TrainOverlapCheck", "alerts.ChannelSpec", "alerts.RetrainChannel"),
+        *("alerts.RuleSpec", "alerts.SignedChannelSpec", "alerts.SlackChannel"),
+        *("alerts.WebhookChannel",),
+    ),
+    **_group(
+        "a repository over one SQLAlchemy session or engine: no option to validate",
+        *("store.Catalog", "store.TokenRepository", "store.WindowStore"),
+        "alerts.AlertRepository",
+    ),
+}
+
+
+def _sqlite_engine() -> object:
+    from driftline.store import create_engine_from_url
+
+    return create_engine_from_url("sqlite://")
+
+
+def _session_factory() -> object:
+    from driftline.store import session_factory
+
+    return session_factory(_sqlite_engine())  # type: ignore[arg-type]
+
+
+#: Minimal valid values of required data arguments, by ``package.Name``.
+FIXTURES: dict[str, Callable[[], dict[str, object]]] = {
+    "store.PredictionStore": lambda: {"engine": _sqlite_engine()},
+    "monitor.Monitor": lambda: {"engine": _sqlite_engine()},
+    "alerts.AlertEngine": lambda: {"session_factory": _session_factory()},
+    "client.Client": lambda: {"url": "http://127.0.0.1:9", "token": "t", "project": "p"},
+    "store.VersionSchema": lambda: {"features": {"x": "numeric"}},
+    "report.Callout": lambda: {"text": "t"},
+    "report.Stat": lambda: {"label": "l", "value": "v"},
+    "metrics.evaluate": lambda: {"task": "binary"},
+    "tabular.numeric_values": lambda: {"kind": "numeric"},
+}
+
+
+def _key(obj: Any) -> str:
+    return f"{obj.__module__.split('.')[1]}.{obj.__name__}"
+
+
+def _public(kind: Callable[[object], bool]) -> list[tuple[str, Any]]:
+    found: dict[int, tuple[str, Any]] = {}
+    for package in PACKAGES:
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if kind(obj) and id(obj) not in found:
+                found[id(obj)] = (_key(obj), obj)
+    return sorted(found.values(), key=lambda item: item[0])
+
+
+def _is_class(obj: object) -> bool:
+    return inspect.isclass(obj) and not issubclass(obj, BaseException)
+
+
+def _parameters(obj: Any) -> dict[str, inspect.Parameter]:
+    params = dict(inspect.signature(obj).parameters)
+    return {n: p for n, p in params.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+
+
+CLASSES = [(k, c) for k, c in _public(_is_class) if _parameters(c)]
+FUNCTIONS = _public(inspect.isfunction)
+
+
+def _has_literal(annotation: object) -> bool:
+    if typing.get_origin(annotation) is typing.Literal:
+        return True
+    return any(_has_literal(a) for a in typing.get_args(annotation))
+
+
+def _option_parameters(function: Any) -> list[str]:
+    """Parameters typed with a ``Literal`` (a fixed set of options)."""
+    try:
+        hints = typing.get_type_hints(function)
+    except NameError:  # an annotation only importable for type checking: read its text
+        return [n for n, p in _parameters(function).items() if "Literal[" in str(p.annotation)]
+    return [n for n, t in hints.items() if n != "return" and _has_literal(t)]
+
+
+def test_discovery_finds_the_public_surface() -> None:
+    assert len(CLASSES) > 100
+    assert {"drift.DriftDetector", "estimate.CBPE", "monitor.Monitor"} <= dict(CLASSES).keys()
+    assert not set(EXEMPT) - dict(CLASSES).keys(), "an exemption names no public class"
+
+
+@pytest.mark.parametrize(("key", "cls"), CLASSES, ids=[k for k, _ in CLASSES])
+def test_every_public_class_validates_every_option(key: str, cls: Any) -> None:
+    table = vars(cls).get("_parameter_constraints")
+    if table is None:
+        assert key in EXEMPT, (
+            f"{key} takes parameters but declares no _parameter_constraints: declare them "
+            "(driftline._params) or add it to EXEMPT with a reason"
+        )
+        return
+    assert key not in EXEMPT, f"{key} has a table: remove it from EXEMPT"
+    _check_table(key, cls, table)
+
+
+@pytest.mark.parametrize(("key", "function"), FUNCTIONS, ids=[k for k, _ in FUNCTIONS])
+def test_every_public_function_with_options_validates_them(key: str, function: Any) -> None:
+    table = getattr(function, "_parameter_constraints", None)
+    if table is None:
+        options = _option_parameters(function)
+        assert not options, (
+            f"{key} takes options {options} but declares no table: decorate it with "
+            "driftline._params.validate_params"
+        )
+        return
+    _check_table(key, function, table)
+
+
+def _check_table(key: str, owner: Any, table: Any) -> None:
+    params = _parameters(owner)
+    assert table, f"{key} declares an empty table"
+    assert not set(table) - params.keys(), f"{key}: constraints name no parameter"
+    fixtures = FIXTURES.get(key, lambda: {})
+    required = {n for n, p in params.items() if p.default is inspect.Parameter.empty}
+    if inspect.isfunction(owner):
+        # validate_params checks before the body runs: data arguments may be placeholders
+        data = dict.fromkeys(required - table.keys())
+        fixtures = functools.partial(lambda f: {**data, **f()}, fixtures)
+    missing = required - fixtures().keys()
+    assert not missing, f"{key}: add minimal values of {sorted(missing)} to FIXTURES"
+    for name, param in params.items():
+        if name in table and param.default is not inspect.Parameter.empty:
+            check(key, name, param.default, *table[name])  # the default is allowed
+    if inspect.isclass(owner):
+        owner(**fixtures())  # the defaults are accepted
+    for name, constraints in table.items():
+        bad = invalid_value(constraints)
+        kwargs = fixtures()
+        kwargs[name] = bad
+        with pytest.raises(ParameterError) as info:
+            owner(**kwargs)
+        message = str(info.value)
+        owner_name = owner.__name__
+        assert f"The {name!r} parameter of {owner_name} must be " in message, (key, message)
+        assert f"Got {bad!r} instead." in message, (key, message)

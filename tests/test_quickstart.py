@@ -87,6 +87,7 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert "project 'credit'" in explore[0]
     assert "/api/v1/projects/credit/" in explore[0]
     assert f"admin token {live['token']}" in explore[0]
+    assert "http://127.0.0.1:8000/ui/" in explore[0]  # the dashboard, signed in with that token
     html = result.report_path.read_text()
     shown = re.search(r'class="callout (\w+)">driftline gate: (\w+)', html)
     assert shown is not None

@@ -30,16 +30,31 @@ Classes declare their constraints once, as a class attribute that the generic te
         }
         def __init__(self, *, alpha=0.05, ...):
             validate(self, locals())
+
+A dataclass calls ``validate(self)`` in ``__post_init__`` (its fields are read). A public
+function declares its table with :func:`validate_params`, which checks the named arguments
+on every call, before the body runs:
+
+>>> from driftline._params import validate_params
+>>> @validate_params({"n_bins": [Interval("int", 1, None)]})
+... def histogram(values: list[float], *, n_bins: int = 10) -> int:
+...     return n_bins
+>>> histogram([1.0], n_bins=0)
+Traceback (most recent call last):
+...
+driftline.exceptions.ParameterError: The 'n_bins' parameter of histogram must be an int in the range [1, inf). Got 0 instead.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import math
 import numbers
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, TypeVar, cast
 
 from driftline.exceptions import ParameterError
 
@@ -51,9 +66,13 @@ __all__ = [
     "Interval",
     "Options",
     "check",
+    "invalid",
     "invalid_value",
     "validate",
+    "validate_params",
 ]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -181,7 +200,9 @@ def _owner_name(owner: object) -> str:
         return ""
     if isinstance(owner, str):
         return owner
-    return owner.__name__ if isinstance(owner, type) else type(owner).__name__
+    if isinstance(owner, type) or inspect.isroutine(owner):
+        return str(getattr(owner, "__name__", type(owner).__name__))
+    return type(owner).__name__
 
 
 def check(owner: object, name: str, value: Any, *constraints: Constraint) -> Any:
@@ -193,30 +214,85 @@ def check(owner: object, name: str, value: Any, *constraints: Constraint) -> Any
     for constraint in constraints:
         if _accepts(constraint, value):
             return value if constraint is None else constraint.convert(value)
-    who = _owner_name(owner)
-    of = f" of {who}" if who else ""
-    message = f"The {name!r} parameter{of} must be {_describe(constraints)}. Got {value!r} instead."
+    hint = None
     for constraint in constraints:
         if isinstance(constraint, Options):
             close = constraint.suggestion(value)
             if close is not None:
-                message += f" Did you mean {close!r}?"
+                hint = f"Did you mean {close!r}?"
                 break
-    raise ParameterError(message)
+    raise invalid(owner, name, value, _describe(constraints), hint)
 
 
-def validate(owner: object, params: Mapping[str, Any]) -> dict[str, Any]:
+def invalid(
+    owner: object, name: str, value: Any, expected: str, hint: str | None = None
+) -> ParameterError:
+    """The error of a check no constraint expresses, in the same format (raise it).
+
+    >>> raise invalid("DriftDetector", "columns", "age", "a list of column names")
+    Traceback (most recent call last):
+    ...
+    driftline.exceptions.ParameterError: The 'columns' parameter of DriftDetector must be a list of column names. Got 'age' instead.
+    """
+    who = _owner_name(owner)
+    of = f" of {who}" if who else ""
+    message = f"The {name!r} parameter{of} must be {expected}. Got {value!r} instead."
+    return ParameterError(message if hint is None else f"{message} {hint}")
+
+
+def validate(owner: object, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Check every parameter of ``owner`` that its ``_parameter_constraints`` names.
 
     ``params`` is usually ``locals()`` in ``__init__``; names without constraints are
-    ignored (``self``, data arguments). Returns the converted values by name.
+    ignored (``self``, data arguments). Without ``params`` the values are ``owner``'s
+    attributes (a dataclass's ``__post_init__``). Returns the converted values by name.
     """
     table: Constraints = getattr(owner, "_parameter_constraints", {})
+    if params is None:
+        params = {name: getattr(owner, name) for name in table if hasattr(owner, name)}
     return {
         name: check(owner, name, params[name], *constraints)
         for name, constraints in table.items()
         if name in params
     }
+
+
+def validate_params(table: Constraints) -> Callable[[_F], _F]:
+    """Decorate a function: check the arguments ``table`` names on every call.
+
+    The table is checked against the signature at import (a misspelt name fails at once)
+    and kept as the function's ``_parameter_constraints``. Values are checked as passed
+    (defaults included); the function receives them unconverted.
+    """
+
+    def decorate(function: _F) -> _F:
+        signature = inspect.signature(function)
+        names = list(signature.parameters)
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        spots: list[tuple[str, int | None, Any, Sequence[Constraint]]] = []
+        for name, constraints in table.items():
+            if name not in signature.parameters:
+                raise TypeError(f"{function.__qualname__} has no parameter {name!r} to constrain")
+            parameter = signature.parameters[name]
+            index = names.index(name) if parameter.kind in positional else None
+            spots.append((name, index, parameter.default, constraints))
+        owner = function.__name__
+
+        @functools.wraps(function)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            for name, index, default, constraints in spots:
+                if index is not None and index < len(args):
+                    value = args[index]
+                else:
+                    value = kwargs.get(name, default)
+                if value is not inspect.Parameter.empty:
+                    check(owner, name, value, *constraints)
+            return function(*args, **kwargs)
+
+        checked._parameter_constraints = table  # type: ignore[attr-defined]
+        return cast(_F, checked)
+
+    return decorate
 
 
 def invalid_value(constraints: Iterable[Constraint]) -> object:

@@ -33,7 +33,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from driftline.store import Model, ModelVersion, Prediction
+from driftline.store import Model, ModelVersion
+from driftline.store._models import Prediction
 
 PREFIX = "/api/v1/projects/{project}/models/{model}/versions/{version}"
 

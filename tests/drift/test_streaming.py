@@ -120,33 +120,33 @@ def test_kswin_sees_a_change_in_spread_that_leaves_the_mean_alone() -> None:
 # --- parameter validation ------------------------------------------------------------------
 
 BAD_PARAMS = [
-    (ADWIN, {"delta": 0.0}, "delta", r"\(0, 1\)"),
-    (ADWIN, {"delta": 1.5}, "delta", r"\(0, 1\)"),
-    (ADWIN, {"delta": float("nan")}, "delta", "finite"),
-    (ADWIN, {"delta": "0.1"}, "delta", "real number"),
-    (ADWIN, {"clock": 0}, "clock", ">= 1"),
-    (ADWIN, {"clock": 2.0}, "clock", "integer"),
-    (ADWIN, {"clock": True}, "clock", "integer"),
-    (ADWIN, {"max_buckets": 1}, "max_buckets", ">= 2"),
-    (ADWIN, {"min_window_length": 0}, "min_window_length", ">= 1"),
-    (PageHinkley, {"min_instances": 0}, "min_instances", ">= 1"),
-    (PageHinkley, {"delta": -0.1}, "delta", r"\[0, \+inf\)"),
-    (PageHinkley, {"threshold": 0.0}, "threshold", r"\(0, \+inf\)"),
+    (ADWIN, {"delta": 0.0}, "delta", r"a float in the range \(0, 1\)"),
+    (ADWIN, {"delta": 1.5}, "delta", r"a float in the range \(0, 1\)"),
+    (ADWIN, {"delta": float("nan")}, "delta", r"\(0, 1\)"),
+    (ADWIN, {"delta": "0.1"}, "delta", "a float"),
+    (ADWIN, {"clock": 0}, "clock", r"an int in the range \[1, inf\)"),
+    (ADWIN, {"clock": 2.0}, "clock", "an int"),
+    (ADWIN, {"clock": True}, "clock", "an int"),
+    (ADWIN, {"max_buckets": 1}, "max_buckets", r"\[2, inf\)"),
+    (ADWIN, {"min_window_length": 0}, "min_window_length", r"\[1, inf\)"),
+    (PageHinkley, {"min_instances": 0}, "min_instances", r"\[1, inf\)"),
+    (PageHinkley, {"delta": -0.1}, "delta", r"\[0, inf\)"),
+    (PageHinkley, {"threshold": 0.0}, "threshold", r"\(0, inf\)"),
     (PageHinkley, {"alpha": 0.0}, "alpha", r"\(0, 1\]"),
     (PageHinkley, {"alpha": 1.01}, "alpha", r"\(0, 1\]"),
     (PageHinkley, {"mode": "sideways"}, "mode", "among"),
-    (CUSUM, {"sd": 0.0}, "sd", r"\(0, \+inf\)"),
-    (CUSUM, {"mean": float("inf")}, "mean", "finite"),
-    (CUSUM, {"k": -0.5}, "k", r"\[0, \+inf\)"),
-    (CUSUM, {"h": 0}, "h", r"\(0, \+inf\)"),
-    (CUSUM, {"warmup": 1}, "warmup", ">= 2"),
+    (CUSUM, {"sd": 0.0}, "sd", r"\(0, inf\)"),
+    (CUSUM, {"mean": float("inf")}, "mean", r"\(-inf, inf\) or None"),
+    (CUSUM, {"k": -0.5}, "k", r"\[0, inf\)"),
+    (CUSUM, {"h": 0}, "h", r"\(0, inf\)"),
+    (CUSUM, {"warmup": 1}, "warmup", r"\[2, inf\)"),
     (CUSUM, {"mode": "UP"}, "mode", "among"),
     (KSWIN, {"alpha": 0.0}, "alpha", r"\(0, 1\)"),
     (KSWIN, {"alpha": 1.0}, "alpha", r"\(0, 1\)"),
     (KSWIN, {"stat_size": 1}, "stat_size", r"\[2, 5000\]"),
-    (KSWIN, {"window_size": 59}, "window_size", ">= 60"),
-    (KSWIN, {"seed": -1}, "seed", ">= 0"),
-    (KSWIN, {"seed": 1.5}, "seed", "integer"),
+    (KSWIN, {"window_size": 59}, "window_size", r"\[60, inf\)"),
+    (KSWIN, {"seed": -1}, "seed", r"\[0, inf\)"),
+    (KSWIN, {"seed": 1.5}, "seed", "an int"),
     (KSWIN, {"alpha": 0.005, "stat_size": 5, "window_size": 10}, "alpha", "attainable"),
 ]
 
@@ -160,7 +160,7 @@ def test_bad_parameters_are_named_with_allowed_range_and_value(
     message = str(info.value)
     assert f"'{param}' parameter of {cls.__name__}" in message
     assert re.search(allowed, message)
-    assert f"got {kwargs[param]!r}" in message
+    assert f"{kwargs[param]!r} instead." in message
 
 
 @pytest.mark.parametrize("cls", list(change_detector_classes().values()))

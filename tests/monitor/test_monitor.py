@@ -13,7 +13,8 @@ from sqlalchemy import Engine, func, select
 from driftline import metrics
 from driftline.monitor import RESULTS_SCHEMA, Monitor, profile_rows
 from driftline.profiles import DatasetProfile
-from driftline.store import PredictionBatch, VersionSchema, Window
+from driftline.store import VersionSchema, Window
+from driftline.store._models import PredictionBatch
 from driftline.testing import DRIFTED_COLUMNS, make_monitoring_data
 
 REFERENCE, _ = make_monitoring_data(20_000, seed=11)

@@ -10,8 +10,9 @@ from sqlalchemy import Engine, func, select
 from driftline.monitor import Monitor
 from driftline.monitor import _window as window_module
 from driftline.profiles import DatasetProfile
-from driftline.store import PredictionBatch, PredictionStore
+from driftline.store import PredictionStore
 from driftline.store import _windows as store_windows_module
+from driftline.store._models import PredictionBatch
 from driftline.testing import make_monitoring_data
 
 REFERENCE, CURRENT = make_monitoring_data(20_000, seed=21)

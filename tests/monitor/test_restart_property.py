@@ -11,8 +11,9 @@ from sqlalchemy import Engine, func, select, update
 
 from driftline.monitor import Monitor
 from driftline.profiles import DatasetProfile
-from driftline.store import PredictionBatch, PredictionStore, Window
+from driftline.store import PredictionStore, Window
 from driftline.store import _windows as store_windows_module
+from driftline.store._models import PredictionBatch
 from driftline.testing import make_monitoring_data
 
 ROWS = make_monitoring_data(3_000, seed=22)[1]

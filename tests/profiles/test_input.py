@@ -84,9 +84,9 @@ def test_unsupported_input_names_type_and_accepted_ones(tmp_path: Path) -> None:
 
 
 def test_parameters_are_validated() -> None:
-    with pytest.raises(ParameterError, match=r"'batch_size'.*got 0"):
+    with pytest.raises(ParameterError, match=r"'batch_size'.*Got 0 instead"):
         list(iter_batches({"x": np.arange(3)}, batch_size=0))
-    with pytest.raises(ParameterError, match=r"schema\['x'\].*'numeric'.*got 'float'"):
+    with pytest.raises(ParameterError, match=r"schema\['x'\].*'numeric'.*Got 'float' instead"):
         profile({"x": np.arange(3)}, schema={"x": "float"})
     with pytest.raises(ParameterError, match="'category_cap'"):
         profile({"x": np.arange(3)}, category_cap=0)

@@ -48,6 +48,16 @@ def server(new_database_url: Callable[[str], str],
     proc.stop()
 
 
+def _conforms(output: dict[str, Any], schema: str) -> None:
+    """``output`` is valid against the CLI's shipped JSON Schema ``schema`` and names it."""
+    jsonschema = pytest.importorskip("jsonschema")
+    from driftline.cli._schemas import load_schema
+
+    document = load_schema(schema)
+    jsonschema.Draft202012Validator(document).validate(output)
+    assert output["$schema"] == document["$id"]
+
+
 def test_model_commands(server: Any, run_cli: Callable[..., Any], tmp_path: Path) -> None:
     env = {"DRIFTLINE_URL": server.base, "DRIFTLINE_TOKEN": server.tokens["a"]}
     model = onnx_model(tmp_path / "model.onnx")
@@ -61,6 +71,7 @@ def test_model_commands(server: Any, run_cli: Callable[..., Any], tmp_path: Path
     r = run_cli("model", "resolve", "fraud@production", "--json", env=env)
     assert r.returncode == 0, r.stderr
     resolved = json.loads(r.stdout)
+    _conforms(resolved, "model-resolve")
     assert (resolved["version"], resolved["artifact_digest"]) == ("1", digest)
     run_cli("model", "alias", "fraud", "production", "2", env=env)
     r = run_cli("model", "history", "fraud", "--alias", "production", env=env)
@@ -70,7 +81,8 @@ def test_model_commands(server: Any, run_cli: Callable[..., Any], tmp_path: Path
     assert "production #1: - -> 1" in lines[0]
     assert "launch" in lines[0]
     assert "production #2: 1 -> 2" in lines[1]
-    first = json.loads(run_cli("model", "history", "fraud", "--json", env=env).stdout)[0]
+    history = json.loads(run_cli("model", "history", "fraud", "--json", env=env).stdout)
+    first = history["moves"][0]
     r = run_cli("model", "resolve", "fraud@production", "--at", first["moved_at"], env=env)
     assert "fraud@production -> fraud:1" in r.stdout
     out = tmp_path / "dl" / "m.onnx"
@@ -83,6 +95,15 @@ def test_model_commands(server: Any, run_cli: Callable[..., Any], tmp_path: Path
     assert "-> produced -> model_version fraud:1" in r.stdout
     assert "fraud@production #1" in r.stdout
     graph = json.loads(run_cli("lineage", "fraud:1", "--json", env=env).stdout)
+    _conforms(graph, "lineage")
+    _conforms(history, "model-history")
+    for args, schema in (
+        (("model", "upload", "fraud", "1", str(model)), "model-upload"),
+        (("model", "alias", "fraud", "staging", "1"), "model-alias"),
+    ):
+        r = run_cli(*args, "--json", env=env)
+        assert r.returncode == 0, r.stderr
+        _conforms(json.loads(r.stdout), schema)
     assert {n["kind"] for n in graph["nodes"]} == {"dataset", "run", "model_version", "alias_move"}
     events = json.loads(run_cli("lineage", "fraud:1", "--format", "openlineage", env=env).stdout)
     train = next(e for e in events if e["job"]["name"] == "train/run-9")

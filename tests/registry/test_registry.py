@@ -29,12 +29,12 @@ from driftline.registry import ArtifactStore, Registry
 from driftline.store import (
     AliasMove,
     Catalog,
-    ModelAlias,
     ModelVersion,
     PredictionStore,
     VersionSchema,
     session_factory,
 )
+from driftline.store._registry_tables import ModelAlias
 
 from .helpers import onnx_model, pickle_model, skops_model
 

@@ -18,13 +18,13 @@ from driftline.server._coalesce import CoalescingIngestor, IngestBusyError
 from driftline.store import (
     Catalog,
     IngestResult,
-    Prediction,
     PredictionStore,
     VersionSchema,
     create_engine_from_url,
     migrate,
     session_factory,
 )
+from driftline.store._models import Prediction
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SCHEMA = VersionSchema({"x": "numeric", "city": "categorical"})

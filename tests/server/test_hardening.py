@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
-from driftline.store import Prediction
+from driftline.store._models import Prediction
 
 from .conftest import ARROW, SCHEMA, World, arrow_bytes, parquet_bytes
 

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from driftline.profiles import DatasetProfile, profile
-from driftline.store import Prediction, PredictionStore
+from driftline.store import PredictionStore
+from driftline.store._models import Prediction
 
 from .conftest import ARROW, PARQUET, World, arrow_bytes, parquet_bytes
 

@@ -26,8 +26,6 @@ from sqlalchemy import func, select
 
 from driftline.store import (
     Catalog,
-    Prediction,
-    PredictionBatch,
     PredictionStore,
     TokenRepository,
     VersionSchema,
@@ -36,6 +34,7 @@ from driftline.store import (
     migrate,
     session_factory,
 )
+from driftline.store._models import Prediction, PredictionBatch
 
 SERVER = (
     "import os, uvicorn\n"

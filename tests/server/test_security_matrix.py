@@ -16,7 +16,8 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 
-from driftline.store import AlertRule, ApiToken, Model, ModelVersion, PendingLabel, Prediction
+from driftline.store import AlertRule, ApiToken, Model, ModelVersion
+from driftline.store._models import PendingLabel, Prediction
 
 from .conftest import ROLES, World, arrow_bytes
 from .test_alert_actions import fire

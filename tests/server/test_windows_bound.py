@@ -30,13 +30,13 @@ from driftline.server._ingestor import DirectIngestor
 from driftline.store import (
     Catalog,
     IngestResult,
-    PredictionBatch,
     PredictionStore,
     VersionSchema,
     create_engine_from_url,
     migrate,
     session_factory,
 )
+from driftline.store._models import PredictionBatch
 
 from .conftest import ARROW, ServerProcess, arrow_bytes, register
 

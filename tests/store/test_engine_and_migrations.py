@@ -11,8 +11,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
 from driftline.exceptions import ParameterError
-from driftline.store import Base, create_engine_from_url, migrate
+from driftline.store import create_engine_from_url, migrate
 from driftline.store._engine import alembic_config
+from driftline.store._models import Base
 
 
 @pytest.mark.parametrize(

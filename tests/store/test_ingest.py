@@ -13,9 +13,6 @@ from driftline.exceptions import ParameterError, SchemaMismatchError, Unsupporte
 from driftline.store import (
     Catalog,
     IngestResult,
-    PendingLabel,
-    Prediction,
-    PredictionBatch,
     PredictionStore,
     VersionSchema,
     create_engine_from_url,
@@ -23,6 +20,7 @@ from driftline.store import (
     session_factory,
 )
 from driftline.store import _ingest as ingest_module
+from driftline.store._models import PendingLabel, Prediction, PredictionBatch
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SCHEMA = VersionSchema({"x": "numeric", "city": "categorical", "flag": "boolean"})

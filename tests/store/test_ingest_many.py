@@ -14,15 +14,9 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from driftline.exceptions import ParameterError, SchemaMismatchError
-from driftline.store import (
-    Catalog,
-    Prediction,
-    PredictionBatch,
-    PredictionStore,
-    VersionSchema,
-    session_factory,
-)
+from driftline.store import Catalog, PredictionStore, VersionSchema, session_factory
 from driftline.store import _ingest as ingest_module
+from driftline.store._models import Prediction, PredictionBatch
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SCHEMA = VersionSchema({"x": "numeric", "city": "categorical", "flag": "boolean"})

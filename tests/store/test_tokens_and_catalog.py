@@ -107,7 +107,10 @@ def test_role_order_and_validation() -> None:
     assert role_allows("admin", "editor")
     assert role_allows("viewer", "viewer")
     assert not role_allows("editor", "admin")
-    with pytest.raises(ParameterError, match="'role' parameter must be one of"):
+    with pytest.raises(
+        ParameterError,
+        match=r"The 'role' parameter of role_allows must be a str among \{'viewer', 'editor', 'admin'\}. Got 'owner' instead.",
+    ):
         role_allows("owner", "viewer")
 
 

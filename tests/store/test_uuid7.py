@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftline.store import _uuid7, uuid7, uuid7_strings
+from driftline.store import _uuid7
+from driftline.store._uuid7 import uuid7, uuid7_strings
 
 
 def _check_format(value: uuid.UUID) -> None:

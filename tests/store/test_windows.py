@@ -12,12 +12,9 @@ from sqlalchemy import Engine, func, select
 
 from driftline.exceptions import ParameterError
 from driftline.profiles import profile
-from driftline.store import (
-    PredictionBatch,
-    PredictionStore,
-    WindowStore,
-    time_window_keys,
-)
+from driftline.store import PredictionStore, WindowStore
+from driftline.store._models import PredictionBatch
+from driftline.store._window_keys import time_window_keys
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 

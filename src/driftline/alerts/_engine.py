@@ -16,13 +16,14 @@ import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, cast
+from typing import Any, ClassVar, Final, cast
 from urllib.parse import quote, urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import CursorResult, Engine, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from driftline._params import Constraints, InstanceOf, Interval, check, validate
 from driftline.alerts._evaluate import EvaluationContext, check_rule
 from driftline.alerts._notifiers import default_notifiers
 from driftline.alerts._registry import ChannelSpec, Notification, Notifier, redact_text
@@ -121,6 +122,19 @@ class AlertEngine:
     receiver's ``Retry-After``). A claim is leased for ``lease_seconds``.
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "clock": [
+            InstanceOf((cast(type, Callable),), "a callable returning an aware datetime"),
+            None,
+        ],
+        "notifiers": [InstanceOf((Mapping,), "a mapping {channel type: notifier}"), None],
+        "public_url": [InstanceOf((str,), "a URL"), None],
+        "max_attempts": [Interval("int", 1, None)],
+        "retry_base_seconds": [Interval("real", 0, None, closed="neither")],
+        "retry_max_seconds": [Interval("real", 0, None, closed="neither")],
+        "lease_seconds": [Interval("real", 0, None, closed="neither")],
+    }
+
     def __init__(
         self,
         session_factory: Callable[[], Session],
@@ -133,17 +147,7 @@ class AlertEngine:
         retry_max_seconds: float = 3600.0,
         lease_seconds: float = 900.0,
     ) -> None:
-        if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
-            raise ParameterError(
-                f"The 'max_attempts' parameter must be an integer >= 1; got {max_attempts!r}."
-            )
-        for name, value in (
-            ("retry_base_seconds", retry_base_seconds),
-            ("retry_max_seconds", retry_max_seconds),
-            ("lease_seconds", lease_seconds),
-        ):
-            if not value > 0:
-                raise ParameterError(f"The {name!r} parameter must be > 0; got {value!r}.")
+        validate(self, locals())
         self.session_factory = session_factory
         self.clock = clock if clock is not None else (lambda: datetime.now(UTC))
         self.notifiers: dict[str, Notifier] = dict(
@@ -395,10 +399,7 @@ class AlertEngine:
         Safe to call from several threads or processes at once: each event is claimed by
         one caller. Records ``delivery_attempts``, ``delivery_error`` and ``notified_at``.
         """
-        if isinstance(max_events, bool) or not isinstance(max_events, int) or max_events < 1:
-            raise ParameterError(
-                f"The 'max_events' parameter must be an integer >= 1; got {max_events!r}."
-            )
+        check(self, "max_events", max_events, Interval("int", 1, None))
         stats = DeliveryStats()
         claims = self._claim(max_events, self._now())
         stats.claimed = len(claims)

@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
+from typing import ClassVar
 
 import httpx
 
+from driftline._params import BOOLEAN, Constraints, InstanceOf, Interval, validate
 from driftline._version import __version__
 from driftline.alerts._guard import Resolver, check_url
 from driftline.alerts._registry import redact_url
@@ -92,6 +94,19 @@ class HttpPoster:
     resolver: Resolver | None = None
     verify: bool | ssl.SSLContext = True
     user_agent: str = f"driftline/{__version__}"
+
+    _parameter_constraints: ClassVar[Constraints] = {
+        "timeout_seconds": [Interval("real", 0, None, closed="neither")],
+        "max_attempts": [Interval("int", 1, None)],
+        "backoff_seconds": [Interval("real", 0, None)],
+        "max_backoff_seconds": [Interval("real", 0, None)],
+        "max_retry_after_seconds": [Interval("real", 0, None)],
+        "verify": [BOOLEAN, InstanceOf((ssl.SSLContext,), "an ssl.SSLContext")],
+        "user_agent": [InstanceOf((str,), "a str")],
+    }
+
+    def __post_init__(self) -> None:
+        validate(self)
 
     def _delay(self, attempt: int) -> float:
         base = min(self.max_backoff_seconds, self.backoff_seconds * 2 ** (attempt - 1))

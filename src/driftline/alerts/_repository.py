@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from driftline._params import Interval, Options, check, invalid
 from driftline.alerts._evaluate import Firing
 from driftline.alerts._registry import redact_text
 from driftline.alerts._spec import RuleSpec, StoredRule
@@ -382,17 +383,11 @@ class AlertRepository:
         (events fired at or after it, timezone-aware) narrow the list; ``limit`` is 1–1000.
         :func:`event_to_dict` renders an event for the API.
         """
-        if status is not None and status not in EVENT_STATUSES:
-            raise ParameterError(
-                f"The 'status' parameter must be one of {list(EVENT_STATUSES)}; got {status!r}."
-            )
-        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= _MAX_LIMIT:
-            raise ParameterError(
-                f"The 'limit' parameter must be an integer from 1 to {_MAX_LIMIT}; got {limit!r}."
-            )
+        check("AlertRepository.history", "status", status, Options(*EVENT_STATUSES), None)
+        check("AlertRepository.history", "limit", limit, Interval("int", 1, _MAX_LIMIT))
         if since is not None and since.tzinfo is None:
-            raise ParameterError(
-                f"The 'since' parameter must be a timezone-aware datetime; got {since!r}."
+            raise invalid(
+                "AlertRepository.history", "since", since, "a timezone-aware datetime or None"
             )
         query = (
             select(AlertEvent)

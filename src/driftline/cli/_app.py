@@ -22,6 +22,7 @@ from driftline.cli._output import EXIT_USAGE, print_error
 from driftline.cli._profile_cmd import profile_command
 from driftline.cli._quickstart_cmd import quickstart
 from driftline.cli._schema_cmd import schema
+from driftline.cli._serve_cmd import serve
 from driftline.cli._server_cmd import project_app, server, token_app
 from driftline.exceptions import DriftlineError
 
@@ -69,6 +70,7 @@ app.command("evaluate")(evaluate)
 app.command("estimate")(estimate)
 app.add_typer(gate_app)
 app.command("server")(server)
+app.command("serve")(serve)
 app.command("monitor")(monitor)
 app.add_typer(project_app)
 app.add_typer(token_app)

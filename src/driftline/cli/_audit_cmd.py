@@ -13,7 +13,9 @@ from typing import Annotated, Any
 
 import typer
 
-from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
+from driftline.cli._common import output_path
+from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json, sanitize
+from driftline.cli._schemas import stamped
 from driftline.exceptions import ParameterError
 
 __all__ = ["audit_app"]
@@ -129,7 +131,7 @@ def verify(
     finally:
         log.engine.dispose()
     if json_output:
-        print_json(report.to_dict())
+        print_json(report.to_dict(), schema="audit-verify")
     else:
         state = "ok" if report.ok else "TAMPERED"
         console.print(
@@ -139,7 +141,7 @@ def verify(
             markup=False,
         )
         for problem in report.problems:
-            err_console.print(f"{problem.kind}: {problem.message}", markup=False)
+            err_console.print(sanitize(f"{problem.kind}: {problem.message}"), markup=False)
         if report.trusted_keys == "database":
             err_console.print(
                 "warning: no trusted key (no --public-key and no signing key file): the "
@@ -174,6 +176,7 @@ def export(
     """Export the checkpoint (signed tree head and public key) and the entries as JSON."""
     from driftline.store import Catalog, session_factory
 
+    output_path(output, option="--output")
     older = None if since is None else _checkpoint(since)
     log = _log(database_url, key)
     try:
@@ -216,9 +219,10 @@ def export(
     finally:
         log.engine.dispose()
     if output is None:
-        print_json(document)
+        print_json(document, schema="audit-export")
     else:
-        output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(stamped("audit-export", document), indent=2)
+        output.write_text(text + "\n", encoding="utf-8")
         err_console.print(
             f"wrote {len(entries)} entries and the checkpoint to {output}", markup=False
         )

@@ -10,6 +10,7 @@ Register in ``cli/_app.py``::
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -106,7 +107,7 @@ def upload(
     with _client(url, token, project) as client:
         record = client.upload_artifact(model, version, path, flavor=flavor, signature=declared)
     if json_output:
-        print_json(record.to_dict())
+        print_json(record.to_dict(), schema="model-upload")
         return
     state = "uploaded" if record.created else "already registered"
     console.print(
@@ -152,7 +153,7 @@ def alias(
             assert version is not None
             record = client.set_alias(model, name, version, reason=reason)
     if json_output:
-        print_json(record.to_dict())
+        print_json(record.to_dict(), schema="model-alias")
         return
     if not record.changed:
         console.print(f"{model}@{name} already points at {record.version}", markup=False)
@@ -179,7 +180,7 @@ def resolve(
     with _client(url, token, project) as client:
         found = client.resolve(ref, at=_at(at))
     if json_output:
-        print_json(found.to_dict())
+        print_json(found.to_dict(), schema="model-resolve")
         return
     artifact = (
         f"{found.artifact_flavor} sha256 {found.artifact_digest}"
@@ -202,7 +203,7 @@ def history(
     with _client(url, token, project) as client:
         moves = client.alias_history(model, name)
     if json_output:
-        print_json([m.to_dict() for m in moves])
+        print_json({"model": model, "moves": [m.to_dict() for m in moves]}, schema="model-history")
         return
     if not moves:
         console.print(f"{model}: no alias moves", markup=False)
@@ -234,8 +235,9 @@ def lineage(
         graph = client.lineage(ref, at=_at(at))
         namespace = f"driftline://{client.project}"
     if json_output or output == "json":
-        print_json(graph.to_dict())
+        print_json(graph.to_dict(), schema="lineage")
     elif output == "openlineage":
-        print_json(graph.to_openlineage(namespace))
+        # OpenLineage run events as they are (their own schemaURL), not stamped.
+        sys.stdout.write(json.dumps(graph.to_openlineage(namespace), indent=2) + "\n")
     else:
         console.print(graph.to_text(), markup=False)

@@ -27,6 +27,13 @@ SCHEMAS: dict[str, str] = {
     "config": "driftline config show --json",
     "token": "driftline project create --json, driftline token create --json",
     "monitor": "driftline monitor --once",
+    "audit-verify": "driftline audit verify --json",
+    "audit-export": "driftline audit export (standard output or --output)",
+    "model-upload": "driftline model upload --json",
+    "model-alias": "driftline model alias --json",
+    "model-resolve": "driftline model resolve --json",
+    "model-history": "driftline model history --json",
+    "lineage": "driftline lineage --json",
 }
 """Schema name -> the command(s) whose output it describes."""
 

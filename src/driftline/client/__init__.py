@@ -4,6 +4,8 @@ Talks HTTP only (httpx); needs none of the server's dependencies. Logging calls 
 rows and return at once; a daemon thread sends them in Arrow batches with retries.
 Resource calls return small frozen result classes (``Model``, ``Version``, ``Window``,
 ``WindowResults``, ``Point``, ``AlertRule``, ``AlertEvent``, ...) with ``to_dict()``.
+``send_predictions`` posts one batch synchronously (an ``IngestReceipt``), for callers that
+keep their own durable queue (``driftline serve``'s spill to disk).
 Its errors are the :mod:`driftline.exceptions` classes (re-exported here): ``ApiError``,
 ``ApiNotFoundError`` (a 404) and ``ClientTimeoutError``.
 
@@ -24,7 +26,14 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from driftline._deps import lazy_getattr as _lazy_getattr
 from driftline.client._alert_results import AlertEvent, AlertRule
 from driftline.client._records import ClientStats, Rejection
-from driftline.client._results import Health, Identity, Model, ProfileReceipt, Version
+from driftline.client._results import (
+    Health,
+    Identity,
+    IngestReceipt,
+    Model,
+    ProfileReceipt,
+    Version,
+)
 from driftline.client._window_results import Point, Window, WindowResults
 from driftline.exceptions import ApiError, ApiNotFoundError, ClientTimeoutError
 
@@ -41,6 +50,7 @@ __all__ = [
     "ClientTimeoutError",
     "Health",
     "Identity",
+    "IngestReceipt",
     "Model",
     "Point",
     "ProfileReceipt",

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from driftline._params import Options, check
 from driftline.client._ids import new_ids, new_ids_arrow
 from driftline.exceptions import DataError, ParameterError, UnsupportedInputError
 from driftline.tabular import infer_kind
@@ -409,8 +410,7 @@ def infer_schema(
 
 
 def check_task(task: str, score: str | None, prediction: str | None) -> None:
-    if task not in _TASKS:
-        raise ParameterError(f"The 'task' parameter must be one of {list(_TASKS)}; got {task!r}.")
+    check("Client.register_version", "task", task, Options(*_TASKS))
     if score is None and prediction is None:
         raise ParameterError(
             "A version needs a score column, a prediction column or both; pass score= or "

@@ -10,6 +10,7 @@ import numpy as np
 import pyarrow as pa
 
 from driftline.client._api import DEFAULT_COLUMNS, ApiBase
+from driftline.client._bodies import ARROW_STREAM, ipc_bytes
 from driftline.client._convert import (
     Records,
     add_ids_and_time,
@@ -22,7 +23,7 @@ from driftline.client._convert import (
 from driftline.client._ids import new_ids
 from driftline.client._ledger import LABELS, PREDICTIONS, Target
 from driftline.client._models import PROFILE_TYPE
-from driftline.client._results import ProfileReceipt
+from driftline.client._results import IngestReceipt, ProfileReceipt
 from driftline.client._sender import Sender
 from driftline.client._util import iso
 from driftline.exceptions import DataError, ParameterError
@@ -85,6 +86,27 @@ class IngestMixin(ApiBase):
             )  # fmt: skip
         self._sender.put(target, rows, block=self.block, timeout=self.timeout)
         return id_list
+
+    def send_predictions(self, model: str, version: str, table: pa.Table) -> IngestReceipt:
+        """Post prediction rows now, in one request, and return the server's receipt.
+
+        Synchronous, unlike :meth:`log_predictions`: for callers that keep their own
+        durable queue and must know whether a batch arrived. ``table`` holds the version's
+        columns with a ``prediction_id`` for every row, so that a batch sent again (after a
+        lost answer) is stored once: the ids come back in ``duplicates``. Connection errors,
+        5xx and 429 are retried as the client's ``retries`` say; then :class:`ApiError`
+        (``status`` None when the server was unreachable) is raised.
+        """
+        self._check_open()
+        if not isinstance(table, pa.Table):
+            raise ParameterError(
+                f"send_predictions takes a pyarrow.Table; got {type(table).__name__}."
+            )
+        path = f"{self._version_path(str(model), str(version))}/predictions"
+        return self._one(
+            IngestReceipt.from_dict, "POST", path, content=ipc_bytes(table, None),
+            headers={"Content-Type": ARROW_STREAM}, idempotent=True,
+        )  # fmt: skip
 
     def log_labels(
         self,

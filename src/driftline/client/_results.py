@@ -15,7 +15,7 @@ from typing import Any
 from driftline.client._parse import iso_time, required_time
 from driftline.store import VersionSchema
 
-__all__ = ["Health", "Identity", "Model", "ProfileReceipt", "Version"]
+__all__ = ["Health", "Identity", "IngestReceipt", "Model", "ProfileReceipt", "Version"]
 
 
 @dataclass(frozen=True)
@@ -194,3 +194,49 @@ class ProfileReceipt:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict, as the server sent it."""
         return {"window_key": self.window_key, "rows": self.rows}
+
+
+@dataclass(frozen=True)
+class IngestReceipt:
+    """The server's answer to :meth:`~driftline.client.Client.send_predictions`: rows
+    ``accepted`` (stored now), ``duplicates`` (prediction ids it already had: stored once,
+    earlier) and ``rejected`` rows as ``(row, prediction id, reasons)``.
+
+    >>> IngestReceipt.from_dict({"accepted": 2, "duplicates": ["a"], "rejected": [
+    ...     {"row": 2, "prediction_id": "c", "reasons": ["x: not a number"]}]}).rejected
+    ((2, 'c', ('x: not a number',)),)
+    """
+
+    accepted: int
+    duplicates: tuple[str, ...]
+    rejected: tuple[tuple[int | None, str | None, tuple[str, ...]], ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> IngestReceipt:
+        """Read the server's JSON."""
+        rejected = []
+        for entry in data.get("rejected") or ():
+            row, pid = entry.get("row"), entry.get("prediction_id")
+            rejected.append(
+                (
+                    None if row is None else int(row),
+                    None if pid is None else str(pid),
+                    tuple(str(r) for r in entry.get("reasons") or ()),
+                )
+            )
+        return cls(
+            accepted=int(data["accepted"]),
+            duplicates=tuple(str(d) for d in data.get("duplicates") or ()),
+            rejected=tuple(rejected),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "accepted": self.accepted,
+            "duplicates": list(self.duplicates),
+            "rejected": [
+                {"row": row, "prediction_id": pid, "reasons": list(reasons)}
+                for row, pid, reasons in self.rejected
+            ],
+        }

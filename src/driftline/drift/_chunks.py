@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from driftline._params import Interval, Options, check
 from driftline.exceptions import DataError, ParameterError, SchemaMismatchError
 
 __all__ = ["MAX_CHUNKS", "PERIODS", "Chunk", "ChunkPeriod", "split"]
@@ -133,16 +134,12 @@ def split(
             "Chunking needs exactly one of chunk_period (with a timestamp) and chunk_size; "
             f"got chunk_period={period!r}, chunk_size={size!r}."
         )
-    if period is not None and period not in PERIODS:
-        raise ParameterError(
-            f"The 'chunk_period' parameter must be one of {list(PERIODS)}; got {period!r}."
-        )
+    if period is not None:
+        check("DriftDetector.compare", "chunk_period", period, Options(*PERIODS))
     if period is not None and timestamp is None:
         raise ParameterError("chunk_period needs a timestamp column: pass timestamp='...'.")
-    if size is not None and not (
-        isinstance(size, int) and not isinstance(size, bool) and size >= 1
-    ):
-        raise ParameterError(f"The 'chunk_size' parameter must be an integer >= 1; got {size!r}.")
+    if size is not None:
+        check("DriftDetector.compare", "chunk_size", size, Interval("int", 1, None))
     dropped = 0
     us: NDArray[np.int64] | None = None
     if timestamp is not None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal, Self, TypeVar
+from typing import ClassVar, Literal, Self, TypeVar
 
 import pyarrow as pa
 
+from driftline._params import Constraints, InstanceOf, Interval, Options, check, invalid, validate
 from driftline.drift._bucketed import BucketLayout
 from driftline.drift._chunks import ChunkPeriod, split
 from driftline.drift._column import measure_column
@@ -63,29 +65,32 @@ def _map(fn: Callable[[_T], _R], items: Sequence[_T], n_jobs: int) -> list[_R]:
 
 
 def _check_method(method: object) -> None:
-    if isinstance(method, str) and method == "auto":
-        return
-    if not isinstance(method, Mapping):
-        raise ParameterError(
-            "The 'method' parameter must be 'auto' or a mapping {column: method}; "
-            f"got {method!r}."
-        )
+    if isinstance(method, str):
+        return  # "auto", checked by the table
     known = drift_methods()
-    bad = {k: v for k, v in method.items() if v not in known}
+    bad = {k: v for k, v in method.items() if v not in known}  # type: ignore[attr-defined]
     if bad:
-        raise ParameterError(f"Unknown drift method(s) {bad}; known methods: {sorted(known)}.")
+        raise invalid(
+            "DriftDetector",
+            "method",
+            method,
+            f"'auto' or a mapping {{column: method}} of known methods {sorted(known)}",
+            f"Unknown drift method(s): {bad}.",
+        )
 
 
 def _check_schema(schema: Mapping[str, str] | None) -> dict[str, ColumnKind]:
     if schema is None:
         return {}
-    if not isinstance(schema, Mapping):
-        raise ParameterError(
-            f"The 'schema' parameter must be a mapping {{column: kind}}; got {schema!r}."
-        )
     bad = {k: v for k, v in schema.items() if v not in KINDS}
     if bad:
-        raise ParameterError(f"Unknown column kind(s) {bad} in schema; kinds are {list(KINDS)}.")
+        raise invalid(
+            "DriftDetector",
+            "schema",
+            schema,
+            f"a mapping {{column: kind}} of kinds {list(KINDS)}",
+            f"Unknown column kind(s): {bad}.",
+        )
     return {str(k): v for k, v in schema.items()}  # type: ignore[misc]
 
 
@@ -144,6 +149,17 @@ class DriftDetector:
     False
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "method": [Options("auto"), InstanceOf((Mapping,), "a mapping {column: method}")],
+        "alpha": [Interval("real", 0, 1, closed="neither")],
+        "correction": [Options(*_CORRECTIONS)],
+        "thresholds": [InstanceOf((Mapping,), "a mapping {effect: threshold}"), None],
+        "schema": [InstanceOf((Mapping,), "a mapping {column: kind}"), None],
+        "min_rows": [Interval("int", 2, None)],
+        "n_jobs": [Interval("int", 1, None), None],
+        "random_state": [Interval("int", 0, None), None],
+    }
+
     def __init__(
         self,
         *,
@@ -159,14 +175,8 @@ class DriftDetector:
         multivariate: Sequence[Multivariate] = (),
         random_state: int | None = 0,
     ) -> None:
+        validate(self, locals())
         _check_method(method)
-        if not (isinstance(alpha, float | int) and 0 < alpha < 1):
-            raise ParameterError(f"The 'alpha' parameter must be in (0, 1); got {alpha!r}.")
-        if correction not in _CORRECTIONS:
-            raise ParameterError(
-                f"The 'correction' parameter must be one of {list(_CORRECTIONS)}; "
-                f"got {correction!r}."
-            )
         merged = dict(EFFECT_THRESHOLDS)
         for key, value in (thresholds or {}).items():
             if key not in EFFECT_THRESHOLDS:
@@ -174,26 +184,13 @@ class DriftDetector:
                     f"Unknown threshold {key!r}; thresholds are set per effect size: "
                     f"{sorted(EFFECT_THRESHOLDS)}."
                 )
-            if not (isinstance(value, float | int) and value >= 0):
-                raise ParameterError(f"Threshold {key!r} must be a number >= 0; got {value!r}.")
-            merged[key] = float(value)
-        if not (isinstance(min_rows, int) and min_rows >= 2):
-            raise ParameterError(
-                f"The 'min_rows' parameter must be an integer >= 2; got {min_rows!r}."
-            )
-        if n_jobs is not None and not (isinstance(n_jobs, int) and n_jobs >= 1):
-            raise ParameterError(f"The 'n_jobs' parameter must be an integer >= 1; got {n_jobs!r}.")
+            merged[key] = check(self, f"thresholds[{key!r}]", value, Interval("real", 0, math.inf))
         unknown = [m for m in multivariate if m not in _MULTIVARIATE]
         if unknown or isinstance(multivariate, str):
-            raise ParameterError(
-                f"The 'multivariate' parameter must be a list drawn from {list(_MULTIVARIATE)}; "
-                f"got {multivariate!r}."
-            )
-        if isinstance(columns, str) or isinstance(exclude, str):
-            raise ParameterError(
-                "The 'columns' and 'exclude' parameters take a list of names, not one string; "
-                f"got columns={columns!r}, exclude={exclude!r}."
-            )
+            raise invalid(self, "multivariate", multivariate, f"a list drawn from {_MULTIVARIATE}")
+        for name, names in (("columns", columns), ("exclude", exclude)):
+            if isinstance(names, str):
+                raise invalid(self, name, names, "a list of column names, not one string")
         self.multivariate = list(multivariate)
         self.random_state = random_state
         self.method = method

@@ -9,7 +9,7 @@ categories (unseen and missing categories get their own codes).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import pyarrow as pa
@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 from scipy import stats as sps
 
+from driftline._params import Constraint, Constraints, Interval, validate
 from driftline.drift._sides import numeric_values
 from driftline.exceptions import InsufficientDataError, NotFittedError, ParameterError
 from driftline.tabular import ColumnKind, infer_kind, to_table
@@ -159,15 +160,14 @@ def _sample(table: pa.Table, max_rows: int, rng: np.random.Generator) -> pa.Tabl
     return table.take(np.sort(rng.choice(table.num_rows, size=max_rows, replace=False)))
 
 
-def _check(max_rows: int, alpha: float, threshold: float) -> None:
-    if not (isinstance(max_rows, int) and max_rows >= 2 * _MIN_ROWS):
-        raise ParameterError(
-            f"The 'max_rows' parameter must be an integer >= {2 * _MIN_ROWS}; got {max_rows!r}."
-        )
-    if not 0 < alpha < 1:
-        raise ParameterError(f"The 'alpha' parameter must be in (0, 1); got {alpha!r}.")
-    if not threshold >= 0:
-        raise ParameterError(f"The 'threshold' parameter must be >= 0; got {threshold!r}.")
+def _common() -> dict[str, list[Constraint]]:
+    """Constraints both multivariate detectors share."""
+    return {
+        "max_rows": [Interval("int", 2 * _MIN_ROWS, None)],
+        "alpha": [Interval("real", 0, 1, closed="neither")],
+        "threshold": [Interval("real", 0, None)],
+        "random_state": [Interval("int", 0, None), None],
+    }
 
 
 def _enough(n: int, role: str) -> None:
@@ -203,6 +203,11 @@ class DomainClassifierDetector:
     (True, 'a')
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        **_common(),
+        "n_folds": [Interval("int", 2, None)],
+    }
+
     def __init__(
         self,
         *,
@@ -212,11 +217,7 @@ class DomainClassifierDetector:
         threshold: float = 0.05,
         random_state: int | None = 0,
     ) -> None:
-        _check(max_rows, alpha, threshold)
-        if not (isinstance(n_folds, int) and n_folds >= 2):
-            raise ParameterError(
-                f"The 'n_folds' parameter must be an integer >= 2; got {n_folds!r}."
-            )
+        validate(self, locals())
         self.max_rows = max_rows
         self.n_folds = n_folds
         self.alpha = alpha
@@ -309,6 +310,11 @@ class PCAReconstructionDetector:
     (True, True)
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        **_common(),
+        "variance": [Interval("real", 0, 1, closed="neither")],
+    }
+
     def __init__(
         self,
         *,
@@ -318,9 +324,7 @@ class PCAReconstructionDetector:
         threshold: float = 0.1,
         random_state: int | None = 0,
     ) -> None:
-        _check(max_rows, alpha, threshold)
-        if not 0 < variance < 1:
-            raise ParameterError(f"The 'variance' parameter must be in (0, 1); got {variance!r}.")
+        validate(self, locals())
         self.variance = variance
         self.max_rows = max_rows
         self.alpha = alpha

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Self, cast
+from typing import Any, ClassVar, Literal, Self, cast
 
 import numpy as np
 import numpy.typing as npt
 
+from driftline._params import Constraints, InstanceOf, Interval, Options, validate
 from driftline.estimate._binary import (
     binary_confusion,
     binary_expected,
@@ -32,10 +33,9 @@ from driftline.estimate._multiclass import (
 )
 from driftline.estimate._result import ChunkEstimate, EstimationResult
 from driftline.estimate._validation import (
-    check_choice,
+    CHUNKING,
     check_chunking,
     check_metrics,
-    check_open_unit,
     estimable_metrics,
 )
 from driftline.exceptions import DataError, NotFittedError, ParameterError
@@ -85,6 +85,15 @@ class CBPE:
     (4, True)
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "metrics": [InstanceOf((str, Sequence), "a metric name or a list of them"), None],
+        "problem": [Options("binary", "multiclass")],
+        "calibration": [Options("auto", "isotonic", "none")],
+        **CHUNKING,
+        "threshold": [Interval("real", None, None)],
+        "confidence": [Interval("real", 0, 1, closed="neither")],
+    }
+
     def __init__(
         self,
         *,
@@ -98,21 +107,17 @@ class CBPE:
         threshold: float = 0.5,
         confidence: float = 0.95,
     ) -> None:
+        params = validate(self, locals())
         self.metrics = check_metrics(metrics, estimable_metrics("binary"))
-        self.problem = check_choice("problem", problem, ("binary", "multiclass"))
-        self.calibration = cast(
-            Literal["auto", "isotonic", "none"],
-            check_choice("calibration", calibration, ("auto", "isotonic", "none")),
-        )
-        check_chunking(chunk_size, chunk_number, chunk_period, timestamp_column)
+        self.problem: Literal["binary", "multiclass"] = problem
+        self.calibration: Literal["auto", "isotonic", "none"] = calibration
+        check_chunking(chunk_size, chunk_number, chunk_period, timestamp_column, owner="CBPE")
         self.chunk_size = chunk_size
         self.chunk_number = chunk_number
         self.chunk_period = chunk_period
         self.timestamp_column = timestamp_column
-        if isinstance(threshold, bool) or not isinstance(threshold, int | float):
-            raise ParameterError(f"The 'threshold' parameter must be a number; got {threshold!r}.")
-        self.threshold = float(threshold)
-        self.confidence = check_open_unit("confidence", confidence)
+        self.threshold: float = params["threshold"]
+        self.confidence: float = params["confidence"]
         self._rule = Chunking.from_options(chunk_size, chunk_number, chunk_period)
 
     # ----------------------------------------------------------------- inputs
@@ -347,7 +352,7 @@ class CBPE:
 
         result = EstimationResult(
             estimator="CBPE",
-            problem=self.problem,  # type: ignore[arg-type]
+            problem=self.problem,
             metrics=self.metrics,
             confidence=self.confidence,
             chunks=tuple(out),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 import numpy.typing as npt
@@ -11,16 +11,16 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 from threadpoolctl import threadpool_limits
 
+from driftline._params import Constraints, InstanceOf, Interval, validate
 from driftline.estimate._checks import FeatureRanges, feature_range_warnings, score_range_warnings
 from driftline.estimate._chunking import Chunking
 from driftline.estimate._common import build_estimate, chunk_data, reference_bands
 from driftline.estimate._data import ColumnSpec, get_array, is_frame
 from driftline.estimate._result import ChunkEstimate, EstimationResult
 from driftline.estimate._validation import (
+    CHUNKING,
     check_chunking,
     check_metrics,
-    check_open_unit,
-    check_positive_int,
     estimable_metrics,
 )
 from driftline.exceptions import DataError, InsufficientDataError, NotFittedError, ParameterError
@@ -75,6 +75,15 @@ class DLE:
     True
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "metrics": [InstanceOf((str, Sequence), "a metric name or a list of them"), None],
+        **CHUNKING,
+        "confidence": [Interval("real", 0, 1, closed="neither")],
+        "max_iter": [Interval("int", 1, None)],
+        "random_state": [Interval("int", 0, None)],
+        "n_threads": [Interval("int", 1, None), None],
+    }
+
     def __init__(
         self,
         *,
@@ -88,18 +97,17 @@ class DLE:
         random_state: int = 0,
         n_threads: int | None = 1,
     ) -> None:
+        params = validate(self, locals())
         self.metrics = check_metrics(metrics, estimable_metrics("regression"), owner="DLE")
-        check_chunking(chunk_size, chunk_number, chunk_period, timestamp_column)
+        check_chunking(chunk_size, chunk_number, chunk_period, timestamp_column, owner="DLE")
         self.chunk_size = chunk_size
         self.chunk_number = chunk_number
         self.chunk_period = chunk_period
         self.timestamp_column = timestamp_column
-        self.confidence = check_open_unit("confidence", confidence)
-        self.max_iter = check_positive_int("max_iter", max_iter)
-        self.random_state = check_positive_int("random_state", random_state, minimum=0)
-        if n_threads is not None:
-            check_positive_int("n_threads", n_threads)
-        self.n_threads = n_threads
+        self.confidence: float = params["confidence"]
+        self.max_iter: int = params["max_iter"]
+        self.random_state: int = params["random_state"]
+        self.n_threads: int | None = params["n_threads"]
         self._rule = Chunking.from_options(chunk_size, chunk_number, chunk_period)
 
     def _matrix(self, data: object, pred: FloatArray) -> FloatArray:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
+from driftline._params import Constraint, InstanceOf, Interval, invalid
 from driftline.exceptions import ParameterError
 
 __all__ = [
-    "check_choice",
+    "CHUNKING",
     "check_chunking",
     "check_metrics",
-    "check_open_unit",
-    "check_positive_int",
     "estimable_metrics",
 ]
+
+#: The constraints of the chunking options both estimators share.
+CHUNKING: dict[str, list[Constraint]] = {
+    "chunk_size": [Interval("int", 1, None), None],
+    "chunk_number": [Interval("int", 1, None), None],
+    "chunk_period": [InstanceOf((str,), "a pandas period alias such as 'D', 'W' or 'h'"), None],
+    "timestamp_column": [InstanceOf((str,), "a column name"), None],
+}
 
 
 def estimable_metrics(task: str) -> tuple[str, ...]:
@@ -29,15 +35,6 @@ def estimable_metrics(task: str) -> tuple[str, ...]:
     return tuple(n for n, s in METRICS.items() if s.estimable and task in s.tasks)
 
 
-def check_choice(name: str, value: object, allowed: Collection[str]) -> str:
-    """Return ``value`` if it is one of ``allowed``, else raise :class:`ParameterError`."""
-    if not isinstance(value, str) or value not in allowed:
-        raise ParameterError(
-            f"The {name!r} parameter must be one of {sorted(allowed)}; got {value!r} instead."
-        )
-    return value
-
-
 def check_metrics(
     value: Sequence[str] | str | None, allowed: Sequence[str], *, owner: str = "CBPE"
 ) -> tuple[str, ...]:
@@ -50,40 +47,19 @@ def check_metrics(
     if isinstance(value, str):
         value = (value,)
     metrics = tuple(value)
+    expected = (
+        f"a non-empty sequence of distinct names among {list(allowed)} (the metrics it can "
+        "estimate)"
+    )
     for name in metrics:
         try:
             get_metric(name)
         except ParameterError as exc:
-            raise ParameterError(f"The 'metrics' parameter of {owner}: {exc}") from exc
+            raise invalid(owner, "metrics", list(metrics), expected, str(exc)) from exc
     bad = [m for m in metrics if m not in allowed]
     if not metrics or bad or len(set(metrics)) != len(metrics):
-        raise ParameterError(
-            f"The 'metrics' parameter of {owner} must be a non-empty sequence of distinct "
-            f"names among {list(allowed)} (the metrics it can estimate); got "
-            f"{list(metrics)!r} instead."
-        )
+        raise invalid(owner, "metrics", list(metrics), expected)
     return metrics
-
-
-def check_positive_int(name: str, value: object, *, minimum: int = 1) -> int:
-    """Return ``value`` if it is an int >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(
-            f"The {name!r} parameter must be an integer >= {minimum}; got {value!r} instead."
-        )
-    return value
-
-
-def check_open_unit(name: str, value: object) -> float:
-    """Return ``value`` if it is a real number strictly between 0 and 1."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
-        raise ParameterError(
-            f"The {name!r} parameter must be a number strictly between 0 and 1; "
-            f"got {value!r} instead."
-        )
-    if not math.isfinite(float(value)):
-        raise ParameterError(f"The {name!r} parameter must be finite; got {value!r} instead.")
-    return float(value)
 
 
 def check_chunking(
@@ -91,8 +67,11 @@ def check_chunking(
     chunk_number: int | None,
     chunk_period: str | None,
     timestamp_column: str | None,
+    *,
+    owner: str,
 ) -> None:
-    """At most one chunking rule; a period needs a timestamp column."""
+    """At most one chunking rule; a period needs a timestamp column (each option's own
+    constraints are in :data:`CHUNKING`)."""
     given = [
         name
         for name, v in (
@@ -107,18 +86,10 @@ def check_chunking(
             "Give at most one of 'chunk_size', 'chunk_number' and 'chunk_period'; "
             f"got {given} together."
         )
-    if chunk_size is not None:
-        check_positive_int("chunk_size", chunk_size)
-    if chunk_number is not None:
-        check_positive_int("chunk_number", chunk_number)
-    if chunk_period is not None:
-        if not isinstance(chunk_period, str) or not chunk_period:
-            raise ParameterError(
-                "The 'chunk_period' parameter must be a pandas period alias such as 'D', 'W' "
-                f"or 'h'; got {chunk_period!r} instead."
-            )
-        if timestamp_column is None:
-            raise ParameterError(
-                "The 'chunk_period' parameter needs 'timestamp_column' (the name of the "
-                "column holding each row's time); got timestamp_column=None."
-            )
+    if chunk_period == "":
+        raise invalid(owner, "chunk_period", chunk_period, str(CHUNKING["chunk_period"][0]))
+    if chunk_period is not None and timestamp_column is None:
+        raise ParameterError(
+            "The 'chunk_period' parameter needs 'timestamp_column' (the name of the "
+            "column holding each row's time); got timestamp_column=None."
+        )

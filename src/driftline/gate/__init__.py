@@ -24,7 +24,7 @@ from driftline.gate._checks import (
     TrainOverlapCheck,
 )
 from driftline.gate._example import example_policy
-from driftline.gate._models import SKOPS_TRUSTED_TYPES, LoadedModel, load_model
+from driftline.gate._models import SKOPS_TRUSTED_TYPES, LoadedModel, load_model, load_skops
 from driftline.gate._policy import Policy, load_policy
 from driftline.gate._registry import CheckOutcome, CheckSpec, check_kinds, register_check
 from driftline.gate._report import MARKDOWN_MARKER, MAX_MARKDOWN_CHARS, CheckResult, GateReport
@@ -58,6 +58,7 @@ __all__ = [
     "example_policy",
     "load_model",
     "load_policy",
+    "load_skops",
     "register_check",
     "run",
 ]

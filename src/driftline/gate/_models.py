@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from driftline._deps import require
+from driftline._params import BOOLEAN, Options, validate_params
 from driftline.exceptions import (
     DataError,
     ParameterError,
@@ -27,7 +28,7 @@ from driftline.exceptions import (
     UnsupportedInputError,
 )
 
-__all__ = ["SKOPS_TRUSTED_TYPES", "LoadedModel", "load_model"]
+__all__ = ["SKOPS_TRUSTED_TYPES", "LoadedModel", "load_model", "load_skops"]
 
 ModelKind = Literal["sklearn", "onnx", "skops", "pickle", "predictions"]
 FloatArray = NDArray[np.float64]
@@ -285,6 +286,21 @@ def _skops_model(path: Path, trusted: Collection[str]) -> Any:
     return sio.load(str(path), trusted=untrusted)
 
 
+def load_skops(path: str | os.PathLike[str], *, trusted_types: Collection[str] = ()) -> Any:
+    """The object in a skops file, refused unless every type it holds is in
+    :data:`SKOPS_TRUSTED_TYPES` (or ``trusted_types``): no code runs from an unreviewed type.
+
+    >>> load_skops("missing.skops")
+    Traceback (most recent call last):
+    ...
+    driftline.exceptions.DataError: The model file 'missing.skops' does not exist or is not a file.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"The model file {str(file)!r} does not exist or is not a file.")
+    return _skops_model(file, SKOPS_TRUSTED_TYPES | frozenset(trusted_types))
+
+
 def pa_is_numeric(typ: Any) -> bool:
     """Whether an Arrow type holds numbers."""
     import pyarrow as pa
@@ -318,6 +334,9 @@ def _predictions_file(path: Path, column: str) -> FloatArray:
     return _float_column(table, column, str(path))
 
 
+@validate_params(
+    {"allow_pickle": [BOOLEAN], "task": [Options("binary", "multiclass", "regression")]}
+)
 def load_model(
     model: Any,
     *,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from driftline.exceptions import ParameterError
+from driftline._params import Interval, check
 from driftline.gate._registry import fmt
 from driftline.report import (
     MISSING,
@@ -177,10 +177,7 @@ class GateReport:
         """A pull-request comment: first line :data:`MARKDOWN_MARKER`, always under
         ``max_chars`` (default 60,000, below GitHub's 65,536): long reasons are cut and,
         when needed, passing checks are collapsed into a count."""
-        if isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 2_000:
-            raise ParameterError(
-                f"The 'max_chars' parameter must be an int >= 2000; got {max_chars!r}."
-            )
+        check("GateReport.to_markdown", "max_chars", max_chars, Interval("int", 2_000, None))
         pct = round(100 * self.confidence)
         head = [
             MARKDOWN_MARKER,

@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from driftline._params import Options, check
 from driftline.exceptions import DataError
 from driftline.metrics._intervals import bca_interval, percentile_interval
 from driftline.metrics._validation import (
@@ -24,7 +25,6 @@ from driftline.metrics._validation import (
     IntArray,
     RandomState,
     as_rng,
-    check_choice,
     check_confidence,
     check_int,
 )
@@ -115,7 +115,7 @@ def bootstrap_sums(
     >>> r.value, bool(r.ci_low < 3.75 < r.ci_high)
     (3.75, True)
     """
-    check_choice("method", method, ("percentile", "bca"))
+    check(None, "method", method, Options("percentile", "bca"))
     check_int("n_resamples", n_resamples, minimum=2)
     confidence = check_confidence(confidence)
     if sparse.issparse(terms):

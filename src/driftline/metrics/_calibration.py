@@ -14,12 +14,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from driftline._params import Interval, Options, check, validate_params
 from driftline.exceptions import DataError
 from driftline.metrics._bootstrap import resampled_sums
 from driftline.metrics._core import bootstrap_result, check_common
 from driftline.metrics._intervals import percentile_interval, wilson_interval
 from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import (
+    CONFIDENCE,
     FloatArray,
     IntArray,
     RandomState,
@@ -29,11 +31,11 @@ from driftline.metrics._validation import (
     as_proba_matrix,
     as_rng,
     as_weights,
-    check_choice,
     check_confidence,
     check_int,
     check_lengths,
     encode_labels,
+    resampling,
 )
 
 __all__ = [
@@ -49,6 +51,8 @@ __all__ = [
 ]
 
 BinStrategy = Literal["quantile", "uniform"]
+_STRATEGIES: tuple[BinStrategy, ...] = ("quantile", "uniform")
+_CALIBRATION_CI = ("auto", "percentile", "bca")
 
 
 def assign_bins(prob: FloatArray, n_bins: int, strategy: BinStrategy) -> IntArray:
@@ -63,7 +67,7 @@ def assign_bins(prob: FloatArray, n_bins: int, strategy: BinStrategy) -> IntArra
     >>> assign_bins(np.array([0.05, 0.5, 0.95, 0.2]), 2, "uniform").tolist()
     [0, 0, 1, 0]
     """
-    check_choice("strategy", strategy, ("quantile", "uniform"))
+    check(None, "strategy", strategy, Options(*_STRATEGIES))
     if strategy == "uniform":
         edges = np.linspace(0.0, 1.0, n_bins + 1)
         return np.searchsorted(edges[1:-1], prob).astype(np.int64)
@@ -167,7 +171,7 @@ def _calibration_metric(
 ) -> MetricResult:
     confidence = check_common(kw["confidence"], kw["n_resamples"])
     n_bins = check_int("n_bins", kw["n_bins"], minimum=1)
-    check_choice("ci", kw["ci"], ("auto", "percentile", "bca"))
+    check(None, "ci", kw["ci"], Options(*_CALIBRATION_CI))
     y, p, w = _inputs(y_true, y_prob, kw["sample_weight"])
     bins = assign_bins(p, n_bins, kw["strategy"])
     if kw["ci"] != "bca":
@@ -184,6 +188,13 @@ def _calibration_metric(
     )  # fmt: skip
 
 
+@validate_params(
+    {
+        **resampling(_CALIBRATION_CI),
+        "n_bins": [Interval("int", 1, None)],
+        "strategy": [Options(*_STRATEGIES)],
+    }
+)
 def expected_calibration_error(
     y_true: ArrayLike,
     y_prob: ArrayLike,
@@ -212,6 +223,13 @@ def expected_calibration_error(
     )  # fmt: skip
 
 
+@validate_params(
+    {
+        **resampling(_CALIBRATION_CI),
+        "n_bins": [Interval("int", 1, None)],
+        "strategy": [Options(*_STRATEGIES)],
+    }
+)
 def top_label_ece(
     y_true: ArrayLike,
     y_prob: ArrayLike,
@@ -252,6 +270,13 @@ def top_label_ece(
     return replace(res, name="ece_top_label")
 
 
+@validate_params(
+    {
+        **resampling(_CALIBRATION_CI),
+        "n_bins": [Interval("int", 1, None)],
+        "strategy": [Options(*_STRATEGIES)],
+    }
+)
 def maximum_calibration_error(
     y_true: ArrayLike,
     y_prob: ArrayLike,
@@ -311,6 +336,13 @@ class ReliabilityCurve:
         }
 
 
+@validate_params(
+    {
+        "confidence": [CONFIDENCE],
+        "n_bins": [Interval("int", 1, None)],
+        "strategy": [Options(*_STRATEGIES)],
+    }
+)
 def reliability_curve(
     y_true: ArrayLike,
     y_prob: ArrayLike,
@@ -398,6 +430,9 @@ def _unc(s: FloatArray) -> FloatArray:
     return out
 
 
+@validate_params(
+    {**resampling(), "n_bins": [Interval("int", 1, None)], "strategy": [Options(*_STRATEGIES)]}
+)
 def brier_decomposition(
     y_true: ArrayLike,
     y_prob: ArrayLike,

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
+from driftline._params import Options, check, validate_params
 from driftline.exceptions import DataError, ParameterError
 from driftline.metrics._confusion import (
     AVERAGES,
@@ -21,6 +22,7 @@ from driftline.metrics._confusion import (
     wilson_parts,
 )
 from driftline.metrics._core import (
+    CI_METHODS,
     CIMethod,
     bootstrap_result,
     check_common,
@@ -38,9 +40,9 @@ from driftline.metrics._validation import (
     as_float,
     as_proba_matrix,
     as_weights,
-    check_choice,
     check_lengths,
     encode_labels,
+    resampling,
 )
 
 __all__ = [
@@ -73,7 +75,7 @@ def encode_classification(
 ) -> tuple[IntArray, IntArray, int, int, tuple[Any, ...]]:
     """Integer codes for true and predicted classes, the class count, the positive index
     and the class labels."""
-    check_choice("average", average, AVERAGES)
+    check(None, "average", average, Options(*AVERAGES))
     if average != "binary":
         lab, t, p = encode_labels(y_true, y_pred, labels)
         return t, _codes(p), len(lab), 1, tuple(lab.tolist())
@@ -154,6 +156,7 @@ def _confusion_metric(
     return res if reason is None else replace(res, reason=reason)
 
 
+@validate_params(resampling(CI_METHODS))
 def accuracy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -199,7 +202,7 @@ def _make(metric: ConfusionMetric, doc: str) -> Any:
 
     fn.__name__ = fn.__qualname__ = "f1" if metric == "f1" else metric
     fn.__doc__ = doc
-    return fn
+    return validate_params({**resampling(CI_METHODS), "average": [Options(*AVERAGES)]})(fn)
 
 
 _AVG_DOC = """
@@ -288,6 +291,7 @@ def _true_class_proba(
     return prob, onehot, codes
 
 
+@validate_params(resampling(CI_METHODS))
 def log_loss(
     y_true: ArrayLike,
     y_prob: ArrayLike,
@@ -317,6 +321,7 @@ def log_loss(
     )  # fmt: skip
 
 
+@validate_params(resampling(CI_METHODS))
 def brier_score(
     y_true: ArrayLike,
     y_prob: ArrayLike,

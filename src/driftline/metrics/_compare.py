@@ -13,11 +13,12 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse, special
 
+from driftline._params import Options, validate_params
 from driftline.exceptions import ParameterError
 from driftline.metrics._bootstrap import bootstrap_sums
 from driftline.metrics._classification import encode_classification
 from driftline.metrics._confusion import Average, metric_from_confusion
-from driftline.metrics._core import check_common, influence_se, resolve_ci
+from driftline.metrics._core import CI_METHODS, check_common, influence_se, resolve_ci
 from driftline.metrics._intervals import normal_interval
 from driftline.metrics._ranking import (
     _ap_from_sums,
@@ -40,9 +41,9 @@ from driftline.metrics._validation import (
     as_float,
     as_proba_matrix,
     as_weights,
-    check_choice,
     check_lengths,
     encode_labels,
+    resampling,
 )
 
 __all__ = ["compare_metric"]
@@ -72,6 +73,9 @@ def _comparable(metric: str) -> MetricSpec:
     return spec
 
 
+@validate_params(
+    {**resampling(CI_METHODS), "average": [Options("binary", "micro", "macro", "weighted")]}
+)
 def compare_metric(
     y_true: ArrayLike,
     score_a: ArrayLike,
@@ -114,7 +118,6 @@ def compare_metric(
     """
     confidence = check_common(confidence, n_resamples)
     spec = _comparable(metric)
-    check_choice("average", average, ("binary", "micro", "macro", "weighted"))
     analytic = None
     if sample_weight is None and spec.comparison == "delong":
         analytic = "delong"

@@ -14,8 +14,8 @@ from typing import Literal, get_args
 import numpy as np
 from numpy.typing import ArrayLike
 
-from driftline.exceptions import ParameterError
-from driftline.metrics._validation import FloatArray, IntArray, check_choice
+from driftline._params import Options, check, invalid
+from driftline.metrics._validation import FloatArray, IntArray
 
 __all__ = [
     "Average",
@@ -55,9 +55,11 @@ def check_zero_division(zero_division: object) -> float:
         or not isinstance(zero_division, int | float)
         or not (math.isnan(zero_division) or zero_division in (0.0, 1.0))
     ):
-        raise ParameterError(
-            "The 'zero_division' parameter must be float('nan') (report the metric as "
-            f"undefined), 0.0 or 1.0. Got {zero_division!r} instead."
+        raise invalid(
+            None,
+            "zero_division",
+            zero_division,
+            "float('nan') (report the metric as undefined), 0.0 or 1.0",
         )
     return float(zero_division)
 
@@ -140,8 +142,8 @@ def metric_from_confusion(
     >>> float(metric_from_confusion([[9.0, 0.0], [1.0, 0.0]], "precision", zero_division=np.nan))
     nan
     """
-    check_choice("metric", metric, get_args(ConfusionMetric))
-    check_choice("average", average, AVERAGES)
+    check(None, "metric", metric, Options(*get_args(ConfusionMetric)))
+    check(None, "average", average, Options(*AVERAGES))
     fill = check_zero_division(zero_division)
     c = np.asarray(cm, dtype=np.float64)
     if metric == "accuracy":

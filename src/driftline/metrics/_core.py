@@ -7,6 +7,7 @@ from typing import Any, Literal, TypeAlias
 
 import numpy as np
 
+from driftline._params import Options, check
 from driftline.exceptions import ParameterError
 from driftline.metrics._bootstrap import StatFn, bootstrap_sums
 from driftline.metrics._intervals import normal_interval
@@ -14,7 +15,6 @@ from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import (
     FloatArray,
     RandomState,
-    check_choice,
     check_confidence,
     check_int,
 )
@@ -28,7 +28,7 @@ def resolve_ci(ci: str, analytic: str | None, *, metric: str) -> str:
 
     ``"auto"`` prefers the analytic method when there is a sound one (``analytic`` not None).
     """
-    check_choice("ci", ci, CI_METHODS)
+    check(metric, "ci", ci, Options(*CI_METHODS))
     if ci == "analytic":
         if analytic is None:
             raise ParameterError(

@@ -9,12 +9,13 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import Interval, Options, validate_params
 from driftline.exceptions import DataError, InsufficientDataError, ParameterError
 from driftline.metrics._classification import confusion_matrix
 from driftline.metrics._core import check_common
 from driftline.metrics._registry import MetricSpec, specs
 from driftline.metrics._result import MetricResult
-from driftline.metrics._validation import RandomState, as_1d, as_rng, check_choice
+from driftline.metrics._validation import RandomState, as_1d, as_rng, resampling
 
 __all__ = ["EvaluationReport", "evaluate"]
 
@@ -76,6 +77,13 @@ def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+@validate_params(
+    {
+        **resampling(),
+        "task": [Options("binary", "multiclass", "regression")],
+        "n_bins": [Interval("int", 1, None)],
+    }
+)
 def evaluate(
     y_true: ArrayLike,
     y_score: ArrayLike | None = None,
@@ -113,7 +121,6 @@ def evaluate(
     >>> evaluate([0, 1, 1], y_pred=[0, 0, 0], task="binary")["precision"].reason
     'undefined: no row is predicted positive (tp + fp = 0)'
     """
-    check_choice("task", task, ("binary", "multiclass", "regression"))
     confidence = check_common(confidence, n_resamples)
     if y_score is None and y_pred is None:
         raise ParameterError("evaluate needs 'y_score' or 'y_pred' (got neither).")

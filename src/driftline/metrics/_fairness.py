@@ -10,6 +10,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from driftline._params import validate_params
 from driftline.exceptions import InsufficientDataError
 from driftline.metrics._bootstrap import bootstrap_sums
 from driftline.metrics._core import check_common
@@ -22,8 +23,8 @@ from driftline.metrics._validation import (
     as_binary,
     as_rng,
     as_weights,
-    check_choice,
     check_lengths,
+    resampling,
 )
 
 __all__ = ["FairnessReport", "fairness_report", "group_codes"]
@@ -144,6 +145,7 @@ class FairnessReport:
         return "\n".join(lines)
 
 
+@validate_params(resampling(("percentile", "bca")))
 def fairness_report(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -169,7 +171,6 @@ def fairness_report(
     0.3333
     """
     confidence = check_common(confidence, n_resamples)
-    check_choice("ci", ci, ("percentile", "bca"))
     y = as_binary("y_true", y_true).astype(np.int64)
     p = as_binary("y_pred", y_pred).astype(np.int64)
     n = check_lengths(y_true=y, y_pred=p)

@@ -9,8 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from driftline._params import Options, validate_params
 from driftline.exceptions import InsufficientDataError, ParameterError
-from driftline.metrics._core import CIMethod, bootstrap_result, check_common, resolve_ci
+from driftline.metrics._core import CI_METHODS, CIMethod, bootstrap_result, check_common, resolve_ci
 from driftline.metrics._intervals import normal_interval
 from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import (
@@ -21,9 +22,9 @@ from driftline.metrics._validation import (
     as_float,
     as_proba_matrix,
     as_weights,
-    check_choice,
     check_lengths,
     encode_labels,
+    resampling,
 )
 
 __all__ = ["AUCComponents", "auc_components", "average_precision", "delong_covariance", "roc_auc"]
@@ -229,6 +230,7 @@ def _multiclass_auc(
     )  # fmt: skip
 
 
+@validate_params({**resampling(CI_METHODS), "average": [Options("macro", "weighted")]})
 def roc_auc(
     y_true: ArrayLike,
     y_score: ArrayLike,
@@ -254,7 +256,6 @@ def roc_auc(
     (0.8889, 'delong')
     """
     confidence = check_common(confidence, n_resamples)
-    check_choice("average", average, ("macro", "weighted"))
     kw: dict[str, Any] = {"ci": ci, "confidence": confidence, "n_resamples": n_resamples}
     kw["random_state"] = random_state
     arr = np.asarray(y_score)
@@ -267,6 +268,7 @@ def roc_auc(
     return _multiclass_auc(onehot, prob, as_weights(sample_weight, prob.shape[0]), average, **kw)
 
 
+@validate_params(resampling(("auto", "analytic", "percentile")))
 def average_precision(
     y_true: ArrayLike,
     y_score: ArrayLike,
@@ -287,7 +289,6 @@ def average_precision(
     0.8333
     """
     confidence = check_common(confidence, n_resamples)
-    check_choice("ci", ci, ("auto", "analytic", "percentile"))
     y = as_binary("y_true", y_true).astype(np.float64)
     s = as_float("y_score", y_score)
     n = check_lengths(y_true=y, y_score=s)

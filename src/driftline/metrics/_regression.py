@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
+from driftline._params import Interval, validate_params
 from driftline.exceptions import InsufficientDataError
 from driftline.metrics._core import (
+    CI_METHODS,
     CIMethod,
     bootstrap_result,
     check_common,
@@ -23,6 +25,7 @@ from driftline.metrics._validation import (
     as_weights,
     check_float,
     check_lengths,
+    resampling,
 )
 
 __all__ = ["mae", "mape", "pinball_loss", "r2", "rmse"]
@@ -37,6 +40,7 @@ def _prepare(
     return yt, yp, as_weights(sample_weight, n)
 
 
+@validate_params(resampling(CI_METHODS))
 def mae(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -60,6 +64,7 @@ def mae(
     )  # fmt: skip
 
 
+@validate_params(resampling(CI_METHODS))
 def rmse(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -83,6 +88,7 @@ def rmse(
     )  # fmt: skip
 
 
+@validate_params(resampling(CI_METHODS))
 def mape(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -111,6 +117,7 @@ def mape(
     )  # fmt: skip
 
 
+@validate_params({**resampling(CI_METHODS), "alpha": [Interval("real", 0, 1, closed="neither")]})
 def pinball_loss(
     y_true: ArrayLike,
     y_pred: ArrayLike,
@@ -149,6 +156,7 @@ def _r2_from_sums(s: FloatArray) -> FloatArray:
     return out
 
 
+@validate_params(resampling(CI_METHODS))
 def r2(
     y_true: ArrayLike,
     y_pred: ArrayLike,

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import BOOLEAN, Interval, Options, validate_params
 from driftline.exceptions import DataError, InsufficientDataError
 from driftline.metrics._core import check_common
 from driftline.metrics._result import MetricResult
@@ -23,9 +24,9 @@ from driftline.metrics._slice_tests import (
 from driftline.metrics._validation import (
     RandomState,
     as_rng,
-    check_choice,
     check_float,
     check_int,
+    resampling,
 )
 from driftline.stats import benjamini_hochberg
 
@@ -237,6 +238,16 @@ class SliceReport:
         return "\n".join(lines)
 
 
+@validate_params(
+    {
+        **resampling(),
+        "n_bins": [Interval("int", 2, None)],
+        "max_categories": [Interval("int", 1, None)],
+        "min_support": [Interval("int", 1, None)],
+        "alpha": [Interval("real", 0, 1, closed="neither")],
+        "pairs": [BOOLEAN],
+    }
+)
 def find_worst_slices(
     features: Any,
     y_true: ArrayLike,
@@ -346,6 +357,7 @@ def _py(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+@validate_params({**resampling(), "on_error": [Options("raise", "nan")]})
 def segment_metrics(
     segments: Any,
     y_true: ArrayLike,
@@ -371,7 +383,6 @@ def segment_metrics(
     """
     confidence = check_common(confidence, n_resamples)
     slice_metric(metric)
-    check_choice("on_error", on_error, ("raise", "nan"))
     inputs: SliceInputs = prepare_inputs(metric, y_true, y_score, y_pred, threshold)
     cols = _columns(segments, inputs.n)
     keys = [np.asarray(v).astype(str) if v.dtype.kind == "O" else v for v in cols.values()]

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeAlias
+from typing import Any, Final, TypeAlias
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import Constraint, InstanceOf, Interval, Options, check
 from driftline.exceptions import DataError, InsufficientDataError, ParameterError
 
 RandomState: TypeAlias = int | np.random.Generator | None
@@ -17,55 +18,51 @@ IntArray: TypeAlias = NDArray[np.int64]
 PROB_ATOL = 1e-6
 
 
-def check_choice(name: str, value: object, allowed: Sequence[object]) -> None:
-    """Raise :class:`ParameterError` unless ``value`` is one of ``allowed``."""
-    if value not in allowed:
-        raise ParameterError(
-            f"The {name!r} parameter must be one of {list(allowed)!r}. Got {value!r} instead."
-        )
+#: The constraints of the options every metric with an interval shares.
+CONFIDENCE: Final = Interval("real", 0, 1, closed="neither")
+RANDOM_STATE: Final[tuple[Constraint, ...]] = (
+    Interval("int", 0, None),
+    InstanceOf((np.random.Generator,), "a numpy Generator"),
+    None,
+)
 
 
-def check_confidence(confidence: float) -> float:
+def resampling(ci: Sequence[str] | None = None) -> dict[str, list[Constraint]]:
+    """Constraints of ``confidence``, ``n_resamples``, ``random_state`` (and ``ci``, given
+    its allowed methods) for a metric function's :func:`~driftline._params.validate_params`."""
+    table: dict[str, list[Constraint]] = {
+        "confidence": [CONFIDENCE],
+        "n_resamples": [Interval("int", 2, None)],
+        "random_state": list(RANDOM_STATE),
+    }
+    if ci is not None:
+        table["ci"] = [Options(*ci)]
+    return table
+
+
+def check_confidence(confidence: float, owner: object = None) -> float:
     """Confidence level strictly between 0 and 1."""
-    if not isinstance(confidence, int | float) or not 0.0 < float(confidence) < 1.0:
-        raise ParameterError(
-            f"The 'confidence' parameter must be a float strictly between 0 and 1 "
-            f"(e.g. 0.95). Got {confidence!r} instead."
-        )
-    return float(confidence)
+    return float(check(owner, "confidence", confidence, CONFIDENCE))
 
 
-def check_int(name: str, value: object, *, minimum: int) -> int:
+def check_int(name: str, value: object, *, minimum: int, owner: object = None) -> int:
     """An ``int`` (not bool) that is at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ParameterError(
-            f"The {name!r} parameter must be an integer >= {minimum}. Got {value!r} instead."
-        )
-    return int(value)
+    return int(check(owner, name, value, Interval("int", minimum, None)))
 
 
-def check_float(name: str, value: object, *, low: float, high: float) -> float:
+def check_float(
+    name: str, value: object, *, low: float, high: float, owner: object = None
+) -> float:
     """A float in the open interval ``(low, high)``."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low < value < high:
-        raise ParameterError(
-            f"The {name!r} parameter must be a number strictly between {low} and {high}. "
-            f"Got {value!r} instead."
-        )
-    return float(value)
+    return float(check(owner, name, value, Interval("real", low, high, closed="neither")))
 
 
 def as_rng(random_state: RandomState) -> np.random.Generator:
     """A numpy Generator from a seed, a Generator or ``None``."""
+    check(None, "random_state", random_state, *RANDOM_STATE)
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or (
-        isinstance(random_state, int | np.integer) and not isinstance(random_state, bool)
-    ):
-        return np.random.default_rng(random_state)
-    raise ParameterError(
-        "The 'random_state' parameter must be None, an int seed or a numpy Generator. "
-        f"Got {type(random_state).__name__} instead."
-    )
+    return np.random.default_rng(random_state)
 
 
 def as_1d(name: str, x: ArrayLike) -> NDArray[Any]:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Final
 import pyarrow as pa
 from sqlalchemy import Engine, select
 
+from driftline._params import Interval, check, invalid
 from driftline.exceptions import DataError, ParameterError, SchemaMismatchError
 from driftline.monitor._profiling import monitored_columns, profile_rows
 from driftline.store import ModelVersion, VersionSchema, Window, WindowStore
@@ -152,9 +153,8 @@ def ingest_profile(
     if start is not None and window_key is not None:
         raise ParameterError("Give 'start' or 'window_key', not both.")
     if start is not None and not isinstance(start, datetime):
-        raise ParameterError(f"The 'start' parameter must be a datetime; got {start!r}.")
-    if window_key is not None and (isinstance(window_key, bool) or not isinstance(window_key, int)):
-        raise ParameterError(f"The 'window_key' parameter must be an integer; got {window_key!r}.")
+        raise invalid("ingest_profile", "start", start, "a datetime or None")
+    check("ingest_profile", "window_key", window_key, Interval("int", None, None), None)
     with engine.connect() as conn:
         found = conn.execute(
             select(ModelVersion.schema, ModelVersion.reference_profile).where(

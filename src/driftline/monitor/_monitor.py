@@ -7,10 +7,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import ClassVar, cast
 
 from sqlalchemy import Engine
 
-from driftline.exceptions import ParameterError
+from driftline._params import BOOLEAN, Constraints, InstanceOf, Interval, validate
 from driftline.monitor._alerting import AlertStep
 from driftline.monitor._estimators import EstimatorCache
 from driftline.monitor._failures import RateLimitedLog, one_line, retry_delay
@@ -27,24 +28,6 @@ logger = logging.getLogger("driftline.monitor")
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def _check_number(name: str, value: object, *, positive: bool = False) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or value < 0
-        or (positive and value == 0)
-    ):
-        bound = "> 0" if positive else ">= 0"
-        raise ParameterError(f"The {name!r} parameter must be a number {bound}; got {value!r}.")
-    return float(value)
-
-
-def _check_count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ParameterError(f"The {name!r} parameter must be an integer >= 1; got {value!r}.")
-    return value
 
 
 class Monitor:
@@ -76,6 +59,26 @@ class Monitor:
     0
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "interval_seconds": [Interval("real", 0, None)],
+        "grace_seconds": [Interval("real", 0, None)],
+        "alerts": [BOOLEAN],
+        "clock": [
+            InstanceOf((cast(type, Callable),), "a callable returning an aware datetime"),
+            None,
+        ],
+        "min_labels": [Interval("int", 1, None)],
+        "min_estimation_rows": [Interval("int", 1, None)],
+        "max_rows_per_step": [Interval("int", 1, None)],
+        "max_windows_per_run": [Interval("int", 1, None)],
+        "replan_seconds": [Interval("real", 0, None, closed="neither")],
+        "max_versions": [Interval("int", 1, None)],
+        "max_estimators": [Interval("int", 1, None)],
+        "retry_base_seconds": [Interval("real", 0, None)],
+        "retry_max_seconds": [Interval("real", 0, None)],
+        "quarantine_after": [Interval("int", 1, None)],
+    }
+
     def __init__(
         self,
         engine: Engine,
@@ -95,18 +98,18 @@ class Monitor:
         retry_max_seconds: float = 3_600.0,
         quarantine_after: int = 5,
     ) -> None:
-        self.interval_seconds = _check_number("interval_seconds", interval_seconds)
-        self.grace_seconds = _check_number("grace_seconds", grace_seconds)
-        self.replan_seconds = _check_number("replan_seconds", replan_seconds, positive=True)
-        self.retry_base_seconds = _check_number("retry_base_seconds", retry_base_seconds)
-        self.retry_max_seconds = _check_number("retry_max_seconds", retry_max_seconds)
-        self.min_labels = _check_count("min_labels", min_labels)
-        self.min_estimation_rows = _check_count("min_estimation_rows", min_estimation_rows)
-        self.max_rows_per_step = _check_count("max_rows_per_step", max_rows_per_step)
-        self.max_windows_per_run = _check_count("max_windows_per_run", max_windows_per_run)
-        self.max_versions = _check_count("max_versions", max_versions)
-        self.quarantine_after = _check_count("quarantine_after", quarantine_after)
-        _check_count("max_estimators", max_estimators)
+        params = validate(self, locals())
+        self.interval_seconds: float = params["interval_seconds"]
+        self.grace_seconds: float = params["grace_seconds"]
+        self.replan_seconds: float = params["replan_seconds"]
+        self.retry_base_seconds: float = params["retry_base_seconds"]
+        self.retry_max_seconds: float = params["retry_max_seconds"]
+        self.min_labels: int = params["min_labels"]
+        self.min_estimation_rows: int = params["min_estimation_rows"]
+        self.max_rows_per_step: int = params["max_rows_per_step"]
+        self.max_windows_per_run: int = params["max_windows_per_run"]
+        self.max_versions: int = params["max_versions"]
+        self.quarantine_after: int = params["quarantine_after"]
         self.engine = engine
         self.alerts = alerts
         self.clock: Callable[[], datetime] = clock or _utcnow

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self
 
-from driftline.exceptions import ParameterError, SchemaMismatchError
+from driftline._params import Interval, validate_params
+from driftline.exceptions import SchemaMismatchError
 from driftline.profiles._build import column_from_array
 from driftline.profiles._column import ColumnKind, ColumnProfile
 from driftline.profiles._frequent import DEFAULT_CAP
@@ -171,14 +172,9 @@ class DatasetProfile:
         return self.to_report().to_html(fragment=True)
 
 
-def _check_positive(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ParameterError(
-            f"The {name!r} parameter must be an int >= {minimum}; got {value!r} instead."
-        )
-    return value
-
-
+@validate_params(
+    {"category_cap": [Interval("int", 1, None)], "quantile_k": [Interval("int", 8, None)]}
+)
 def profile(
     data: object,
     *,
@@ -206,8 +202,7 @@ def profile(
     (2.0, 2, {'x': 'numeric', 'ok': 'boolean'})
     """
     kinds: dict[str, ColumnKind | None] = dict(check_schema(schema))
-    cap = _check_positive(category_cap, "category_cap", 1)
-    k = _check_positive(quantile_k, "quantile_k", 8)
+    cap, k = int(category_cap), int(quantile_k)
     acc: dict[str, ColumnProfile] = {}
     pending: dict[str, int] = {}
     order: list[str] = []

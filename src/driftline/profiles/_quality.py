@@ -8,12 +8,13 @@ added, removed or whose kind changed.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
-import numpy as np
 import pyarrow as pa
 
+from driftline._params import Constraints, Interval, validate
 from driftline.exceptions import ParameterError
 from driftline.profiles._boolean import BooleanProfile
 from driftline.profiles._categorical import CategoricalProfile
@@ -69,15 +70,19 @@ class QualityThresholds:
     cardinality_ratio: float = 2.0
     new_category_error: float = 0.01
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        **dict.fromkeys(
+            (
+                "missing_warning", "missing_error", "invalid_error", "out_of_range_warning",
+                "out_of_range_error", "near_constant", "new_category_error",
+            ),
+            (Interval("real", 0, 1),),
+        ),
+        "cardinality_ratio": [Interval("real", 1, math.inf)],
+    }  # fmt: skip
+
     def __post_init__(self) -> None:
-        for name, value in asdict(self).items():
-            upper = np.inf if name == "cardinality_ratio" else 1.0
-            lower = 1.0 if name == "cardinality_ratio" else 0.0
-            if not isinstance(value, int | float) or not lower <= value <= upper:
-                raise ParameterError(
-                    f"The {name!r} threshold must be a number in [{lower}, {upper}]; "
-                    f"got {value!r} instead."
-                )
+        validate(self)
 
 
 @dataclass(frozen=True)

@@ -283,7 +283,8 @@ def live_monitoring(
         _STEP,
         f"explore it: driftline server --database-url {database_url}, then "
         f"http://127.0.0.1:8000/docs with project {_PROJECT!r} (API paths start "
-        f"/api/v1/projects/{_PROJECT}/), model {_MODEL!r} and admin token {token}",
+        f"/api/v1/projects/{_PROJECT}/), model {_MODEL!r} and admin token {token}; the "
+        "dashboard is http://127.0.0.1:8000/ui/ (sign in with the same token)",
         "info",
     )
     section.add(
@@ -310,6 +311,7 @@ def live_monitoring(
             f"Explore the API on this data: `driftline server --database-url {database_url}`, "
             f"then open http://127.0.0.1:8000/docs. The project is `{_PROJECT}` (every API path "
             f"starts with /api/v1/projects/{_PROJECT}), the model `{_MODEL}`; the admin token "
-            "is printed by the quickstart."
+            "is printed by the quickstart. The dashboard is http://127.0.0.1:8000/ui/: sign in "
+            "with that token."
         )
     )

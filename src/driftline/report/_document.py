@@ -6,11 +6,12 @@ import datetime as _dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal, get_args
 
 import jinja2
 from markupsafe import Markup
 
+from driftline._params import Constraints, Options, validate
 from driftline._version import __version__
 
 __all__ = ["Block", "Callout", "Chart", "Report", "Section", "Stat", "Table", "Text", "Tone"]
@@ -32,6 +33,11 @@ class Callout:
     text: str
     tone: Tone = "info"
 
+    _parameter_constraints: ClassVar[Constraints] = {"tone": [Options(*get_args(Tone))]}
+
+    def __post_init__(self) -> None:
+        validate(self)
+
 
 @dataclass(frozen=True)
 class Stat:
@@ -41,6 +47,11 @@ class Stat:
     value: str
     note: str = ""
     tone: Tone = "info"
+
+    _parameter_constraints: ClassVar[Constraints] = {"tone": [Options(*get_args(Tone))]}
+
+    def __post_init__(self) -> None:
+        validate(self)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import datetime as _dt
 import math
 from typing import Any, Literal
 
+from driftline._params import Options, validate_params
+
 __all__ = [
     "MISSING",
     "format_count",
@@ -218,6 +220,7 @@ def format_date(value: Any, *, time: bool | None = None) -> str:
     return when.strftime("%Y-%m-%d %H:%M" if time else "%Y-%m-%d")
 
 
+@validate_params({"grain": [Options("auto", "year", "month", "day", "time")]})
 def format_period(
     low: Any, high: Any, *, grain: Literal["auto", "year", "month", "day", "time"] = "auto"
 ) -> str:

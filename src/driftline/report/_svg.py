@@ -10,7 +10,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import get_args
 
+from driftline._params import Options, validate_params
 from driftline.report._format import format_number
 from driftline.report._scale import (
     AxisFormat,
@@ -180,6 +182,7 @@ def _share_format(y_label: str, y_format: AxisFormat | None) -> AxisFormat:
     return "percent" if y_label.lower().startswith(("share", "fraction")) else "number"
 
 
+@validate_params({"y_format": [Options(*get_args(AxisFormat))]})
 def line_chart(
     title: str,
     x_labels: Sequence[str],
@@ -275,6 +278,7 @@ def _category_label(name: str, room: float) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
+@validate_params({"y_format": [Options(*get_args(AxisFormat)), None]})
 def bar_chart(
     title: str,
     categories: Sequence[str],
@@ -354,6 +358,7 @@ def _integer_bins(
     return owner if len(taken) == len(set(taken)) else None
 
 
+@validate_params({"x_format": [Options(*get_args(AxisFormat))]})
 def histogram_chart(
     title: str,
     edges: Sequence[float],

@@ -7,7 +7,9 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import get_args
 
+from driftline._params import Options, validate_params
 from driftline.report._format import format_number, format_percent
 from driftline.report._scale import AxisFormat, numeric_ticks, tick_labels
 from driftline.report._svg import (
@@ -39,6 +41,9 @@ class Curve:
     high: Sequence[float] = field(default=())
 
 
+@validate_params(
+    {"x_format": [Options(*get_args(AxisFormat))], "y_format": [Options(*get_args(AxisFormat))]}
+)
 def xy_chart(
     title: str,
     curves: Sequence[Curve],

@@ -12,20 +12,21 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import Interval, validate_params
 from driftline.exceptions import ParameterError
 from driftline.stats._validation import as_sample
 
 __all__ = ["bin_counts", "reference_bin_edges"]
 
 
+@validate_params({"n_bins": [Interval("int", 2, None)]})
 def reference_bin_edges(ref: ArrayLike, *, n_bins: int = 10) -> NDArray[np.float64]:
     """Interior bin edges: distinct reference quantiles at ``i / n_bins`` (see module docs).
 
     >>> reference_bin_edges([1.0, 2.0, 3.0, 4.0, 5.0], n_bins=4).tolist()
     [2.0, 3.0, 4.0]
     """
-    if isinstance(n_bins, bool) or not isinstance(n_bins, int | np.integer) or n_bins < 2:
-        raise ParameterError(f"The 'n_bins' parameter must be an integer >= 2. Got {n_bins!r}.")
+    n_bins = int(n_bins)
     x = as_sample("ref", ref)
     probs = np.arange(1, n_bins) / n_bins
     return np.unique(np.quantile(x, probs))

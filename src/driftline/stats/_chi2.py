@@ -21,8 +21,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats as _sps
 
+from driftline._params import validate_params
 from driftline.stats._result import TestResult
-from driftline.stats._validation import check_count_pair, check_positive
+from driftline.stats._validation import POSITIVE, check_count_pair
 
 __all__ = ["PooledCounts", "chi2_homogeneity", "g_test_homogeneity", "pool_sparse_categories"]
 
@@ -61,6 +62,7 @@ class PooledCounts:
         }
 
 
+@validate_params({"min_expected": [POSITIVE]})
 def pool_sparse_categories(
     ref_counts: ArrayLike, cur_counts: ArrayLike, *, min_expected: float = 5.0
 ) -> PooledCounts:
@@ -71,7 +73,7 @@ def pool_sparse_categories(
     ([500.0, 400.0, 20.0, 7.0], [450.0, 500.0, 25.0, 6.0], [0, 1, 2, 3, 3], 3)
     """
     ref, cur = check_count_pair("ref_counts", ref_counts, "cur_counts", cur_counts)
-    min_e = check_positive("min_expected", min_expected)
+    min_e = float(min_expected)
     col = ref + cur
     n = float(col.sum())
     smaller_row = min(float(ref.sum()), float(cur.sum()))
@@ -132,6 +134,7 @@ def _homogeneity(
     return TestResult(stat, p, name, n_ref=n_ref, n_cur=n_cur, dof=dof)
 
 
+@validate_params({"min_expected": [POSITIVE, None]})
 def chi2_homogeneity(
     ref_counts: ArrayLike, cur_counts: ArrayLike, *, min_expected: float | None = 5.0
 ) -> TestResult:
@@ -147,6 +150,7 @@ def chi2_homogeneity(
     return _homogeneity(ref_counts, cur_counts, min_expected=min_expected, g_test=False)
 
 
+@validate_params({"min_expected": [POSITIVE, None]})
 def g_test_homogeneity(
     ref_counts: ArrayLike, cur_counts: ArrayLike, *, min_expected: float | None = 5.0
 ) -> TestResult:

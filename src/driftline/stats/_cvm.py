@@ -9,9 +9,10 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from driftline._params import Options, validate_params
 from driftline.exceptions import ParameterError
 from driftline.stats._result import TestResult
-from driftline.stats._validation import as_sample, check_choice
+from driftline.stats._validation import as_sample
 
 __all__ = ["cramervonmises_2samp"]
 
@@ -87,6 +88,7 @@ def _pvalue_exact(u: float, m: int, n: int) -> float:
     return float(freqs[values >= zeta].sum() / math.comb(m + n, m))
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def cramervonmises_2samp(
     ref: ArrayLike, cur: ArrayLike, *, method: CvMMethod = "auto"
 ) -> TestResult:
@@ -103,7 +105,6 @@ def cramervonmises_2samp(
     >>> r.method, 0.0 <= r.p_value <= 1.0
     ('cvm_asymptotic', True)
     """
-    check_choice("method", method, _METHODS)
     x = np.sort(as_sample("ref", ref, min_size=2))
     y = np.sort(as_sample("cur", cur, min_size=2))
     nx, ny = x.size, y.size

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from driftline.stats._validation import check_count_pair, check_nonnegative
+from driftline._params import validate_params
+from driftline.stats._validation import NONNEGATIVE, check_count_pair
 
 __all__ = [
     "PSI_EPSILON",
@@ -31,6 +32,7 @@ def _proportions(ref: ArrayLike, cur: ArrayLike) -> tuple[NDArray[np.float64], N
     return r / r.sum(), c / c.sum()
 
 
+@validate_params({"epsilon": [NONNEGATIVE]})
 def psi(ref: ArrayLike, cur: ArrayLike, *, epsilon: float = PSI_EPSILON) -> float:
     """Population stability index ``sum (q - p) ln(q / p)`` (p: reference, q: current).
 
@@ -44,7 +46,7 @@ def psi(ref: ArrayLike, cur: ArrayLike, *, epsilon: float = PSI_EPSILON) -> floa
     >>> round(psi([50, 30, 20], [40, 30, 30]), 6)
     0.06282
     """
-    eps = check_nonnegative("epsilon", epsilon)
+    eps = float(epsilon)
     p, q = _proportions(ref, cur)
     if eps > 0:
         p = (p + eps) / (1.0 + p.size * eps)

@@ -13,11 +13,11 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import Options, validate_params
 from driftline.stats._chi2 import chi2_homogeneity
 from driftline.stats._validation import (
     as_float,
     as_sample,
-    check_choice,
     check_count_pair,
     check_nonnegative,
     check_positive,
@@ -42,6 +42,7 @@ def _ratio(num: float, den: float) -> float:
     return 0.0 if num == 0 else math.copysign(math.inf, num)
 
 
+@validate_params({"kind": [Options(*_KINDS)]})
 def smd_from_moments(
     mean_ref: float,
     sd_ref: float,
@@ -61,10 +62,18 @@ def smd_from_moments(
     >>> smd_from_moments(10.0, 2.0, 100, 10.6, 2.0, 100)
     0.3
     """
-    check_choice("kind", kind, _KINDS)
-    m1, m2 = as_float("mean_ref", mean_ref), as_float("mean_cur", mean_cur)
-    s1, s2 = check_nonnegative("sd_ref", sd_ref), check_nonnegative("sd_cur", sd_cur)
-    n1, n2 = check_positive("n_ref", n_ref), check_positive("n_cur", n_cur)
+    m1, m2 = (
+        as_float("smd_from_moments", "mean_ref", mean_ref),
+        as_float("smd_from_moments", "mean_cur", mean_cur),
+    )
+    s1, s2 = (
+        check_nonnegative("smd_from_moments", "sd_ref", sd_ref),
+        check_nonnegative("smd_from_moments", "sd_cur", sd_cur),
+    )
+    n1, n2 = (
+        check_positive("smd_from_moments", "n_ref", n_ref),
+        check_positive("smd_from_moments", "n_cur", n_cur),
+    )
     if kind == "glass":
         scale = s1
     else:
@@ -73,6 +82,7 @@ def smd_from_moments(
     return _ratio(m2 - m1, scale)
 
 
+@validate_params({"kind": [Options(*_KINDS)]})
 def standardized_mean_difference(
     ref: ArrayLike, cur: ArrayLike, *, kind: SMDKind = "glass"
 ) -> float:
@@ -82,7 +92,6 @@ def standardized_mean_difference(
     >>> round(standardized_mean_difference([1.0, 2.0, 3.0], [2.0, 3.0, 4.0]), 12)
     1.0
     """
-    check_choice("kind", kind, _KINDS)
     a = as_sample("ref", ref, min_size=2)
     b = as_sample("cur", cur, min_size=2)
     return smd_from_moments(
@@ -102,8 +111,8 @@ def sd_ratio_from_moments(sd_ref: float, sd_cur: float) -> float:
     >>> sd_ratio_from_moments(2.0, 3.0)
     1.5
     """
-    s1 = check_nonnegative("sd_ref", sd_ref)
-    s2 = check_nonnegative("sd_cur", sd_cur)
+    s1 = check_nonnegative("sd_ratio_from_moments", "sd_ref", sd_ref)
+    s2 = check_nonnegative("sd_ratio_from_moments", "sd_cur", sd_cur)
     if s1 == 0 and s2 == 0:
         return 1.0
     return _ratio(s2, s1)

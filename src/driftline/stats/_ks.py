@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import Options, validate_params
 from driftline.exceptions import DataError
 from driftline.stats._ks_pvalue import (
     ks_asymp_pvalue,
@@ -33,7 +34,6 @@ from driftline.stats._validation import (
     as_counts,
     as_probability_grid,
     as_sample,
-    check_choice,
     check_nonnegative,
     check_positive,
 )
@@ -94,6 +94,7 @@ def _as_blocks(tie_counts: ArrayLike, n_ref: float, n_cur: float) -> NDArray[np.
     return None if blocks.size == blocks.sum() else blocks  # no ties: the classical p-value
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def ks_pvalue(
     statistic: float,
     n_ref: float,
@@ -119,16 +120,16 @@ def ks_pvalue(
     >>> f"{ks_pvalue(0.2, 20, 20):.3g}", f"{ks_pvalue(0.2, 20, 20, tie_counts=[10, 20, 10]):.3g}"
     ('0.832', '0.458')
     """
-    check_choice("method", method, _METHODS)
-    d = check_nonnegative("statistic", statistic)
+    d = check_nonnegative("ks_pvalue", "statistic", statistic)
     if d > 1:
         raise DataError(f"A KS statistic lies in [0, 1]; got {statistic!r}.")
-    n1 = check_positive("n_ref", n_ref)
-    n2 = check_positive("n_cur", n_cur)
+    n1 = check_positive("ks_pvalue", "n_ref", n_ref)
+    n2 = check_positive("ks_pvalue", "n_cur", n_cur)
     blocks = None if tie_counts is None else _as_blocks(tie_counts, n1, n2)
     return _pvalue(d, n1, n2, method, blocks)[0]
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def ks_from_statistic(
     statistic: float,
     n_ref: float,
@@ -145,12 +146,11 @@ def ks_from_statistic(
     >>> ks_from_statistic(0.2, 20, 20, tie_counts=[10, 20, 10]).method
     'ks_exact_ties'
     """
-    check_choice("method", method, _METHODS)
-    d = check_nonnegative("statistic", statistic)
+    d = check_nonnegative("ks_from_statistic", "statistic", statistic)
     if d > 1:
         raise DataError(f"A KS statistic lies in [0, 1]; got {statistic!r}.")
-    n1 = check_positive("n_ref", n_ref)
-    n2 = check_positive("n_cur", n_cur)
+    n1 = check_positive("ks_from_statistic", "n_ref", n_ref)
+    n2 = check_positive("ks_from_statistic", "n_cur", n_cur)
     blocks = None if tie_counts is None else _as_blocks(tie_counts, n1, n2)
     p, name = _pvalue(d, n1, n2, method, blocks)
     return TestResult(statistic=d, p_value=p, method=name, n_ref=n1, n_cur=n2)
@@ -168,6 +168,7 @@ def _sorted_test(
     return TestResult(statistic=d, p_value=p, method=name, n_ref=a.size, n_cur=b.size)
 
 
+@validate_params({"method": [Options(*_METHODS)], "ties": [Options(*_TIES)]})
 def ks_from_sorted(
     ref_sorted: ArrayLike,
     cur_sorted: ArrayLike,
@@ -188,8 +189,6 @@ def ks_from_sorted(
     >>> ks_from_sorted(np.array([1.0, 2.0, 3.0]), np.array([1.5, 2.5])).statistic
     0.3333333333333333
     """
-    check_choice("method", method, _METHODS)
-    check_choice("ties", ties, _TIES)
     if validate:
         a = as_sample("ref_sorted", ref_sorted)
         b = as_sample("cur_sorted", cur_sorted)
@@ -202,6 +201,7 @@ def ks_from_sorted(
     return _sorted_test(a, b, method, ties)
 
 
+@validate_params({"method": [Options(*_METHODS)], "ties": [Options(*_TIES)]})
 def ks_2samp(
     ref: ArrayLike, cur: ArrayLike, *, method: KSMethod = "auto", ties: Ties = "ignore"
 ) -> TestResult:
@@ -227,13 +227,12 @@ def ks_2samp(
     >>> ks_2samp(ref, cur).p_value > ks_2samp(ref, cur, ties="conditional").p_value
     True
     """
-    check_choice("method", method, _METHODS)
-    check_choice("ties", ties, _TIES)
     a = np.sort(as_sample("ref", ref))
     b = np.sort(as_sample("cur", cur))
     return _sorted_test(a, b, method, ties)
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def ks_from_cdfs(
     cdf_ref: ArrayLike,
     cdf_cur: ArrayLike,
@@ -253,7 +252,6 @@ def ks_from_cdfs(
     >>> r.statistic
     0.2
     """
-    check_choice("method", method, _METHODS)
     f1 = as_probability_grid("cdf_ref", cdf_ref)
     f2 = as_probability_grid("cdf_cur", cdf_cur)
     if f1.shape != f2.shape:
@@ -261,8 +259,8 @@ def ks_from_cdfs(
             f"'cdf_ref' and 'cdf_cur' must be evaluated on the same grid; got {f1.size} and "
             f"{f2.size} points."
         )
-    n1 = check_positive("n_ref", n_ref)
-    n2 = check_positive("n_cur", n_cur)
+    n1 = check_positive("ks_from_cdfs", "n_ref", n_ref)
+    n2 = check_positive("ks_from_cdfs", "n_cur", n_cur)
     d = float(min(np.max(np.abs(f1 - f2)), 1.0))
     p, name = _pvalue(d, n1, n2, method)
     return TestResult(statistic=d, p_value=p, method=name, n_ref=n1, n_cur=n2)
@@ -288,6 +286,7 @@ def _weighted_ecdf(
     return v[last], cdf, total
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def ks_from_weighted(
     values_ref: ArrayLike,
     weights_ref: ArrayLike,
@@ -308,15 +307,14 @@ def ks_from_weighted(
     >>> r.statistic, r.n_ref
     (0.5, 4.0)
     """
-    check_choice("method", method, _METHODS)
     x1, f1, w1 = _weighted_ecdf("ref", values_ref, weights_ref)
     x2, f2, w2 = _weighted_ecdf("cur", values_cur, weights_cur)
     # at each side's jump points: own CDF directly, the other's by search
     diff1 = f1[1:] - f2[np.searchsorted(x2, x1, side="right")]
     diff2 = f1[np.searchsorted(x1, x2, side="right")] - f2[1:]
     d = float(min(max(np.abs(diff1).max(), np.abs(diff2).max()), 1.0))
-    n1 = check_positive("n_ref", w1 if n_ref is None else n_ref)
-    n2 = check_positive("n_cur", w2 if n_cur is None else n_cur)
+    n1 = check_positive("ks_from_weighted", "n_ref", w1 if n_ref is None else n_ref)
+    n2 = check_positive("ks_from_weighted", "n_cur", w2 if n_cur is None else n_cur)
     p, name = _pvalue(d, n1, n2, method)
     return TestResult(statistic=d, p_value=p, method=name, n_ref=n1, n_cur=n2)
 
@@ -332,11 +330,12 @@ def ks_statistic_error_bound(eps_ref: float, eps_cur: float) -> float:
     >>> ks_statistic_error_bound(0.01, 0.005)
     0.015
     """
-    e1 = check_nonnegative("eps_ref", eps_ref)
-    e2 = check_nonnegative("eps_cur", eps_cur)
+    e1 = check_nonnegative("ks_statistic_error_bound", "eps_ref", eps_ref)
+    e2 = check_nonnegative("ks_statistic_error_bound", "eps_cur", eps_cur)
     return min(e1 + e2, 1.0)
 
 
+@validate_params({"method": [Options(*_METHODS)]})
 def ks_pvalue_interval(
     statistic: float,
     eps_ref: float,
@@ -356,7 +355,7 @@ def ks_pvalue_interval(
     True
     """
     e = ks_statistic_error_bound(eps_ref, eps_cur)
-    d = check_nonnegative("statistic", statistic)
+    d = check_nonnegative("ks_pvalue_interval", "statistic", statistic)
     low = ks_pvalue(min(d + e, 1.0), n_ref, n_cur, method=method)
     high = ks_pvalue(max(d - e, 0.0), n_ref, n_cur, method=method)
     return low, high

@@ -13,8 +13,8 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from driftline.exceptions import DataError, ParameterError
-from driftline.stats._validation import check_choice
+from driftline._params import Interval, Options, validate_params
+from driftline.exceptions import DataError
 
 __all__ = ["adjust_p_values", "benjamini_hochberg", "bonferroni", "holm", "reject"]
 
@@ -81,13 +81,13 @@ def holm(p_values: ArrayLike) -> NDArray[np.float64]:
     return out
 
 
+@validate_params({"method": [Options(*_CORRECTIONS)]})
 def adjust_p_values(p_values: ArrayLike, *, method: Correction = "fdr_bh") -> NDArray[np.float64]:
     """Adjusted p-values by ``method``: ``"fdr_bh"``, ``"bonferroni"``, ``"holm"`` or ``"none"``.
 
     >>> adjust_p_values([0.01, 0.02], method="bonferroni").tolist()
     [0.02, 0.04]
     """
-    check_choice("method", method, _CORRECTIONS)
     if method == "fdr_bh":
         return benjamini_hochberg(p_values)
     if method == "bonferroni":
@@ -97,6 +97,9 @@ def adjust_p_values(p_values: ArrayLike, *, method: Correction = "fdr_bh") -> ND
     return _as_p_values(p_values).copy()
 
 
+@validate_params(
+    {"alpha": [Interval("real", 0, 1, closed="neither")], "method": [Options(*_CORRECTIONS)]}
+)
 def reject(
     p_values: ArrayLike, *, alpha: float = 0.05, method: Correction = "fdr_bh"
 ) -> NDArray[np.bool_]:
@@ -105,7 +108,4 @@ def reject(
     >>> reject([0.001, 0.2, 0.03], alpha=0.05).tolist()
     [True, False, True]
     """
-    a = float(alpha)
-    if not 0 < a < 1:
-        raise ParameterError(f"The 'alpha' parameter must be in (0, 1). Got {alpha!r} instead.")
-    return np.asarray(adjust_p_values(p_values, method=method) <= a, dtype=np.bool_)
+    return np.asarray(adjust_p_values(p_values, method=method) <= alpha, dtype=np.bool_)

@@ -2,56 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from typing import Any, TypeVar
+from typing import Any, Final
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from driftline.exceptions import DataError, InsufficientDataError, ParameterError
+from driftline._params import Interval, check
+from driftline.exceptions import DataError, InsufficientDataError
 
 __all__ = [
+    "NONNEGATIVE",
+    "POSITIVE",
     "as_counts",
     "as_float",
     "as_probability_grid",
     "as_sample",
-    "check_choice",
     "check_count_pair",
     "check_nonnegative",
     "check_positive",
 ]
 
-_T = TypeVar("_T")
+#: A finite number > 0 / >= 0 (the constraints of sizes, scales and smoothing terms).
+POSITIVE: Final = Interval("real", 0, None, closed="neither")
+NONNEGATIVE: Final = Interval("real", 0, None)
 
 
-def check_choice(name: str, value: _T, allowed: Collection[_T]) -> _T:
-    """Return ``value`` if it is one of ``allowed``, else raise :class:`ParameterError`."""
-    if value not in allowed:
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ParameterError(
-            f"The {name!r} parameter must be one of {{{choices}}}. Got {value!r} instead."
-        )
-    return value
+def check_positive(owner: str, name: str, value: float) -> float:
+    """``value`` as a float if it is finite and > 0 (message names ``owner``)."""
+    return float(check(owner, name, value, POSITIVE))
 
 
-def check_positive(name: str, value: float) -> float:
-    """Return ``value`` as a float if it is finite and > 0."""
-    v = float(value)
-    if not np.isfinite(v) or v <= 0:
-        raise ParameterError(
-            f"The {name!r} parameter must be a finite number > 0. Got {value!r} instead."
-        )
-    return v
-
-
-def check_nonnegative(name: str, value: float) -> float:
-    """Return ``value`` as a float if it is finite and >= 0."""
-    v = float(value)
-    if not np.isfinite(v) or v < 0:
-        raise ParameterError(
-            f"The {name!r} parameter must be a finite number >= 0. Got {value!r} instead."
-        )
-    return v
+def check_nonnegative(owner: str, name: str, value: float) -> float:
+    """``value`` as a float if it is finite and >= 0 (message names ``owner``)."""
+    return float(check(owner, name, value, NONNEGATIVE))
 
 
 def _as_1d_float(name: str, values: ArrayLike) -> NDArray[np.float64]:
@@ -121,12 +104,6 @@ def as_probability_grid(name: str, values: ArrayLike) -> NDArray[np.float64]:
     return arr
 
 
-def as_float(name: str, value: Any) -> float:
-    """A finite float, or a :class:`ParameterError` naming ``name``."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError) as exc:
-        raise ParameterError(f"The {name!r} parameter must be a number. Got {value!r}.") from exc
-    if not np.isfinite(v):
-        raise ParameterError(f"The {name!r} parameter must be finite. Got {value!r}.")
-    return v
+def as_float(owner: str, name: str, value: Any) -> float:
+    """A finite float, or a :class:`ParameterError` naming ``owner`` and ``name``."""
+    return float(check(owner, name, value, Interval("real", None, None)))

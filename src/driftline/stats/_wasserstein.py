@@ -16,8 +16,9 @@ from typing import Literal
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from driftline._params import Options, validate_params
 from driftline.exceptions import DataError
-from driftline.stats._validation import as_sample, check_choice, check_nonnegative
+from driftline.stats._validation import as_sample, check_nonnegative
 
 __all__ = [
     "normalized_wasserstein",
@@ -77,13 +78,13 @@ def wasserstein_from_sorted(
     return _w1_sorted(u, v)
 
 
+@validate_params({"scale": [Options(*_SCALES)]})
 def reference_scale(ref: ArrayLike, *, scale: Scale = "sd") -> float:
     """The reference scale used for normalization: sample sd (ddof=1) or interquartile range.
 
     >>> reference_scale([1.0, 2.0, 3.0, 4.0], scale="iqr")
     1.5
     """
-    check_choice("scale", scale, _SCALES)
     x = as_sample("ref", ref)
     if scale == "sd":
         return float(np.std(x, ddof=1)) if x.size > 1 else 0.0
@@ -97,6 +98,7 @@ def _normalize(distance: float, ref_scale: float) -> float:
     return 0.0 if distance == 0 else float("inf")
 
 
+@validate_params({"scale": [Options(*_SCALES)]})
 def normalized_wasserstein(ref: ArrayLike, cur: ArrayLike, *, scale: Scale = "sd") -> float:
     """Wasserstein-1 distance divided by the reference's ``scale`` (see module docs).
 
@@ -105,7 +107,6 @@ def normalized_wasserstein(ref: ArrayLike, cur: ArrayLike, *, scale: Scale = "sd
     >>> round(normalized_wasserstein(ref, ref + 0.3 * ref.std(ddof=1)), 6)
     0.3
     """
-    check_choice("scale", scale, _SCALES)
     u = np.sort(as_sample("ref", ref))
     v = np.sort(as_sample("cur", cur))
     return _normalize(_w1_sorted(u, v), reference_scale(u, scale=scale))
@@ -150,4 +151,4 @@ def wasserstein_from_quantiles(
         w = float(np.sum(0.5 * (gap[1:] + gap[:-1]) * np.diff(p)))
     if ref_scale is None:
         return w
-    return _normalize(w, check_nonnegative("ref_scale", ref_scale))
+    return _normalize(w, check_nonnegative("wasserstein_from_quantiles", "ref_scale", ref_scale))

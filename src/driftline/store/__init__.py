@@ -15,8 +15,8 @@ from driftline._deps import lazy_getattr as _lazy_getattr
 
 # pyarrow only: these work on a core install
 from driftline.store._labels import ValidatedLabels, validate_labels
-from driftline.store._registry_names import FLAVORS, NODE_KINDS, check_alias
-from driftline.store._schema import RESERVED_COLUMNS, VersionSchema
+from driftline.store._registry_names import FLAVORS, check_alias
+from driftline.store._schema import VersionSchema
 from driftline.store._timestamps import MAX_TIMESTAMP, MIN_TIMESTAMP
 from driftline.store._validate import ValidatedBatch, validate_batch
 
@@ -25,7 +25,6 @@ if _TYPE_CHECKING:
     from driftline.store._audit_tables import AuditEntry, AuditNode, AuditSubject, AuditTreeHead
     from driftline.store._catalog import Catalog
     from driftline.store._engine import (
-        DEFAULT_DATABASE_URL,
         create_engine_from_url,
         migrate,
         session_factory,
@@ -38,19 +37,13 @@ if _TYPE_CHECKING:
         AlertEvent,
         AlertRule,
         ApiToken,
-        Base,
         Model,
         ModelVersion,
-        PendingLabel,
-        Prediction,
-        PredictionBatch,
         Project,
-        ProjectMember,
-        User,
         Window,
     )
     from driftline.store._registry import RegistryRepository
-    from driftline.store._registry_tables import AliasMove, Dataset, LineageEdge, ModelAlias
+    from driftline.store._registry_tables import AliasMove, Dataset
     from driftline.store._results import (
         IngestResult,
         LabelResult,
@@ -59,17 +52,13 @@ if _TYPE_CHECKING:
         TokenInfo,
     )
     from driftline.store._tokens import TokenRepository, role_allows
-    from driftline.store._uuid7 import uuid7, uuid7_strings
-    from driftline.store._window_keys import time_window_keys, window_origin
+    from driftline.store._window_keys import window_origin
     from driftline.store._windows import WindowIndex, WindowStore
 
 __all__ = [
-    "DEFAULT_DATABASE_URL",
     "FLAVORS",
     "MAX_TIMESTAMP",
     "MIN_TIMESTAMP",
-    "NODE_KINDS",
-    "RESERVED_COLUMNS",
     "ROLES",
     "AlertEvent",
     "AlertRule",
@@ -79,28 +68,20 @@ __all__ = [
     "AuditNode",
     "AuditSubject",
     "AuditTreeHead",
-    "Base",
     "Catalog",
     "Dataset",
     "IngestResult",
     "LabelResult",
-    "LineageEdge",
     "Model",
-    "ModelAlias",
     "ModelVersion",
     "NewToken",
-    "PendingLabel",
-    "Prediction",
-    "PredictionBatch",
     "PredictionStore",
     "PreparedBatch",
     "Project",
-    "ProjectMember",
     "RegistryRepository",
     "RejectedRow",
     "TokenInfo",
     "TokenRepository",
-    "User",
     "ValidatedBatch",
     "ValidatedLabels",
     "VersionSchema",
@@ -113,10 +94,8 @@ __all__ = [
     "migrate",
     "role_allows",
     "session_factory",
-    "time_window_keys",
     "to_ipc",
     "uuid7",
-    "uuid7_strings",
     "validate_batch",
     "validate_labels",
     "window_origin",
@@ -131,22 +110,19 @@ __getattr__ = _lazy_getattr(
         name: (module, _NEEDS)
         for module, names in (
             ("_arrow", ("from_ipc", "to_ipc")),
-            # Base through the module of the audit tables, so that its metadata holds them
-            ("_audit_tables", ("AuditEntry", "AuditNode", "AuditSubject", "AuditTreeHead",
-                               "Base")),
+            ("_audit_tables", ("AuditEntry", "AuditNode", "AuditSubject", "AuditTreeHead")),
             ("_catalog", ("Catalog",)),
-            ("_engine", ("DEFAULT_DATABASE_URL", "create_engine_from_url", "migrate",
-                         "session_factory", "write_options", "write_session_factory")),
+            ("_engine", ("create_engine_from_url", "migrate", "session_factory", "write_options",
+                         "write_session_factory")),
             ("_ingest", ("PredictionStore", "PreparedBatch")),
-            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Model",
-                         "ModelVersion", "PendingLabel", "Prediction", "PredictionBatch",
-                         "Project", "ProjectMember", "User", "Window")),
+            ("_models", ("ROLES", "AlertEvent", "AlertRule", "ApiToken", "Model", "ModelVersion",
+                         "Project", "Window")),
             ("_registry", ("RegistryRepository",)),
-            ("_registry_tables", ("AliasMove", "Dataset", "LineageEdge", "ModelAlias")),
+            ("_registry_tables", ("AliasMove", "Dataset")),
             ("_results", ("IngestResult", "LabelResult", "NewToken", "RejectedRow", "TokenInfo")),
             ("_tokens", ("TokenRepository", "role_allows")),
-            ("_uuid7", ("uuid7", "uuid7_strings")),
-            ("_window_keys", ("time_window_keys", "window_origin")),
+            ("_uuid7", ("uuid7",)),
+            ("_window_keys", ("window_origin",)),
             ("_windows", ("WindowIndex", "WindowStore")),
         )
         for name in names

@@ -6,6 +6,7 @@ from typing import Final, Literal
 
 import pyarrow as pa
 
+from driftline._params import Options, validate_params
 from driftline.exceptions import SerializationError
 
 __all__ = ["Compression", "from_ipc", "to_ipc"]
@@ -14,6 +15,7 @@ Compression = Literal["zstd", "lz4", "none"]
 _CODECS: Final = ("zstd", "lz4", "none")
 
 
+@validate_params({"compression": [Options(*_CODECS)]})
 def to_ipc(table: pa.Table, *, compression: Compression = "zstd") -> bytes:
     """``table`` as an Arrow IPC stream, its buffers compressed with ``compression``.
 
@@ -21,8 +23,6 @@ def to_ipc(table: pa.Table, *, compression: Compression = "zstd") -> bytes:
     >>> from_ipc(to_ipc(t)).equals(t)
     True
     """
-    if compression not in _CODECS:
-        raise ValueError(f"compression must be one of {list(_CODECS)}; got {compression!r}")
     options = pa.ipc.IpcWriteOptions(compression=None if compression == "none" else compression)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:

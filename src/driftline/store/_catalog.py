@@ -8,6 +8,7 @@ import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from driftline._params import Interval, Options, check, invalid
 from driftline.exceptions import ParameterError
 from driftline.store._arrow import from_ipc, to_ipc
 from driftline.store._models import (
@@ -99,10 +100,7 @@ class Catalog:
         self, project_id: str, user_id: str, role: Literal["viewer", "editor", "admin"]
     ) -> None:
         """Give ``user_id`` the role ``role`` in ``project_id`` (replacing any earlier role)."""
-        if role not in ROLES:
-            raise ParameterError(
-                f"The 'role' parameter must be one of {list(ROLES)}; got {role!r}."
-            )
+        check("Catalog.set_role", "role", role, Options(*ROLES))
         _need(self.session.get(Project, project_id), "project", project_id)
         _need(self.session.get(User, user_id), "user", user_id)
         member = self.session.get(ProjectMember, (project_id, user_id))
@@ -152,8 +150,9 @@ class Catalog:
         Time windows of whole weeks start on Mondays (ISO weeks) with ``window_align=
         "calendar"``, on Thursdays (multiples of a week since the epoch) with ``"epoch"``;
         shorter ones start at midnight, the hour or the minute either way.
-        Feature names may not take a reserved column name
-        (:data:`~driftline.store.RESERVED_COLUMNS`) nor hold a NUL byte.
+        Feature names may not take a column name the store keeps for every row
+        (``prediction_id``, ``timestamp``, ``score``, ``prediction``, ``label``,
+        ``label_at``) nor hold a NUL byte.
         """
         check_name("version", version)
         _need(self.session.get(Model, model_id), "model", model_id)
@@ -162,19 +161,16 @@ class Catalog:
                 f"The 'schema' parameter must be a VersionSchema; got {type(schema).__name__}."
             )
         schema.check_reserved()
-        if window_kind not in ("time", "rows"):
-            raise ParameterError(
-                f"The 'window_kind' parameter must be 'time' or 'rows'; got {window_kind!r}."
-            )
-        if isinstance(window_size, bool) or not isinstance(window_size, int) or window_size <= 0:
-            raise ParameterError(
-                f"The 'window_size' parameter must be a positive integer; got {window_size!r}."
-            )
+        check("Catalog.create_version", "window_kind", window_kind, Options("time", "rows"))
+        check("Catalog.create_version", "window_size", window_size, Interval("int", 1, None))
         if window_kind == "time" and window_size > MAX_TIME_WINDOW_SECONDS:
-            raise ParameterError(
-                f"The 'window_size' parameter of a time window must be at most "
-                f"{MAX_TIME_WINDOW_SECONDS} seconds (a year of 366 days); got {window_size}."
+            raise invalid(
+                "Catalog.create_version",
+                "window_size",
+                window_size,
+                f"at most {MAX_TIME_WINDOW_SECONDS} seconds (a year of 366 days) for a time window",
             )
+        check("Catalog.create_version", "window_align", window_align, Options("calendar", "epoch"))
         profile_bytes: bytes | None
         if reference_profile is None or isinstance(reference_profile, bytes):
             profile_bytes = reference_profile

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, Literal, cast
+from typing import Any, ClassVar, Final, Literal, cast
 
 import numpy as np
 import pyarrow as pa
@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from sqlalchemy import Connection, Engine, Table, insert, update
 from sqlalchemy.exc import IntegrityError
 
+from driftline._params import Constraints, Options, validate
 from driftline.exceptions import ParameterError
 from driftline.store._arrow import Compression, to_ipc
 from driftline.store._bulk import (
@@ -74,6 +75,11 @@ class PredictionStore(LabelStore, WindowStore):
     {'joined': 1, 'pending': 1, 'rejected': [{'row': 2, 'prediction_id': 'b', 'reasons': ['label: not 0 or 1 (a binary model)']}]}
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "compression": [Options("zstd", "lz4", "none")],
+        "pg_bulk": [Options("copy", "executemany")],
+    }
+
     def __init__(
         self,
         engine: Engine,
@@ -81,15 +87,7 @@ class PredictionStore(LabelStore, WindowStore):
         compression: Compression = "zstd",
         pg_bulk: Literal["copy", "executemany"] = "copy",
     ) -> None:
-        if compression not in ("zstd", "lz4", "none"):
-            raise ParameterError(
-                "The 'compression' parameter must be one of ['zstd', 'lz4', 'none']; "
-                f"got {compression!r}."
-            )
-        if pg_bulk not in ("copy", "executemany"):
-            raise ParameterError(
-                f"The 'pg_bulk' parameter must be 'copy' or 'executemany'; got {pg_bulk!r}."
-            )
+        validate(self, locals())
         self.engine = engine
         self.compression: Compression = compression
         self.pg_bulk: Literal["copy", "executemany"] = pg_bulk

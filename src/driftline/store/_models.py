@@ -292,5 +292,5 @@ class AlertEvent(Base):
     delivery_error: Mapped[str | None] = mapped_column(String(1000))
 
 
-# The registry's tables (aliases and their history, datasets, lineage) on the same metadata.
-from driftline.store import _registry_tables  # noqa: E402, F401
+# The audit log's and the registry's tables on the same metadata.
+from driftline.store import _audit_tables, _registry_tables  # noqa: E402, F401

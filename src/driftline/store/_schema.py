@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Final, Literal, get_args
+from typing import Any, ClassVar, Final, Literal, get_args
 
 import pyarrow as pa
 
+from driftline._params import Constraints, InstanceOf, Options, check, invalid, validate
 from driftline.exceptions import ParameterError, SchemaMismatchError
 
 __all__ = ["RESERVED_COLUMNS", "FeatureKind", "Task", "VersionSchema"]
@@ -20,13 +21,6 @@ _TASKS: tuple[str, ...] = get_args(Task)
 #: Names of the columns the store keeps for every row (the normalized batch) and that the
 #: window export adds; a feature may not take them (nor a name starting with ``__``).
 RESERVED_COLUMNS: Final = ("prediction_id", "timestamp", "score", "prediction", "label", "label_at")
-
-
-def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ParameterError(
-            f"The {name!r} parameter must be one of {list(allowed)}; got {value!r} instead."
-        )
 
 
 @dataclass(frozen=True)
@@ -50,16 +44,23 @@ class VersionSchema:
     score_column: str | None = "score"
     prediction_column: str | None = "prediction"
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "features": [InstanceOf((Mapping,), "a non-empty mapping {column: kind}")],
+        "task": [Options(*_TASKS)],
+        "id_column": [InstanceOf((str,), "a column name")],
+        "timestamp_column": [InstanceOf((str,), "a column name")],
+        "score_column": [InstanceOf((str,), "a column name"), None],
+        "prediction_column": [InstanceOf((str,), "a column name"), None],
+    }
+
     def __post_init__(self) -> None:
-        if not isinstance(self.features, Mapping) or not self.features:
-            raise ParameterError(
-                "The 'features' parameter must be a non-empty mapping of column name to "
-                f"kind; got {self.features!r}."
-            )
+        validate(self)
+        if not self.features:
+            raise invalid(self, "features", self.features, "a non-empty mapping {column: kind}")
         for name, kind in self.features.items():
             if not isinstance(name, str) or not name:
                 raise ParameterError(f"Feature names must be non-empty strings; got {name!r}.")
-            _choice(f"features[{name!r}]", kind, _KINDS)
+            check(self, f"features[{name!r}]", kind, Options(*_KINDS))
         for field, value in (
             ("features", [n for n in self.features if "\x00" in n]),
             ("id_column", self.id_column),
@@ -72,7 +73,6 @@ class VersionSchema:
                     f"The {field!r} parameter holds a NUL byte (\\x00): {value!r}; column names "
                     "must be printable text."
                 )
-        _choice("task", self.task, _TASKS)
         special = [self.id_column, self.timestamp_column, self.score_column, self.prediction_column]
         named = [c for c in special if c is not None]
         if len(set(named)) != len(named) or set(named) & set(self.features):

@@ -17,6 +17,7 @@ from typing import Final, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from driftline._params import Options, check
 from driftline.exceptions import ParameterError
 from driftline.store._catalog import check_name
 from driftline.store._models import ROLES, ApiToken, Project, ProjectMember
@@ -31,9 +32,8 @@ _TOKEN: Final = re.compile(r"^dl_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$")
 _DUMMY_HASH: Final = hashlib.sha256(b"driftline-unknown-token").hexdigest()
 
 
-def _check_role(role: str) -> None:
-    if role not in ROLES:
-        raise ParameterError(f"The 'role' parameter must be one of {list(ROLES)}; got {role!r}.")
+def _check_role(owner: str, name: str, role: str) -> None:
+    check(owner, name, role, Options(*ROLES))
 
 
 def role_allows(role: str, needed: str) -> bool:
@@ -42,8 +42,8 @@ def role_allows(role: str, needed: str) -> bool:
     >>> role_allows("editor", "viewer"), role_allows("viewer", "editor")
     (True, False)
     """
-    _check_role(role)
-    _check_role(needed)
+    _check_role("role_allows", "role", role)
+    _check_role("role_allows", "needed", needed)
     return ROLES.index(role) >= ROLES.index(needed)
 
 
@@ -79,7 +79,7 @@ class TokenRepository:
 
         With ``user_id``, the role may not exceed the user's role in the project.
         """
-        _check_role(role)
+        _check_role("TokenRepository.create", "role", role)
         check_name("name", name)
         if self.session.get(Project, project_id) is None:
             raise ParameterError(f"The 'project_id' parameter names no project: {project_id!r}.")

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy import Connection, select
 
+from driftline._params import Options, check
 from driftline.exceptions import ParameterError
 from driftline.store._models import ModelVersion, Window
 
@@ -48,8 +49,7 @@ def window_origin(size_seconds: int, align: str = "calendar") -> int:
     >>> window_origin(7 * 86_400, "epoch")
     0
     """
-    if align not in ("calendar", "epoch"):
-        raise ParameterError(f"The 'align' parameter must be 'calendar' or 'epoch'; got {align!r}.")
+    check("window_origin", "align", align, Options("calendar", "epoch"))
     if align == "calendar" and size_seconds % _WEEK == 0:
         return WEEK_ORIGIN
     return 0

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, Float, Table, and_, case, func, selec
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
+from driftline._params import Options, check
 from driftline.exceptions import ParameterError, SchemaMismatchError
 from driftline.store._arrow import from_ipc
 from driftline.store._bulk import upsert_windows
@@ -196,10 +197,7 @@ class WindowStore:
         """
         if form == "arrays":
             return self._index_arrays(window_id)
-        if form != "table":
-            raise ParameterError(
-                f"The 'form' parameter must be one of ['table', 'arrays']; got {form!r}."
-            )
+        check("WindowStore.read_index", "form", form, Options("table", "arrays"))
         c = _PRED.c
         with self.engine.connect() as conn:
             rows = conn.execute(

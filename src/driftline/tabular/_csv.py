@@ -18,11 +18,12 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import ClassVar, Final
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
+from driftline._params import Constraints, InstanceOf, Options, invalid, validate
 from driftline.exceptions import DataError, ParameterError
 from driftline.tabular._memory import select_columns
 from driftline.tabular._patterns import NULL_VALUES
@@ -68,7 +69,7 @@ class CsvOptions:
     >>> CsvOptions(decimal=";")
     Traceback (most recent call last):
     ...
-    driftline.exceptions.ParameterError: The 'decimal' CSV option must be '.' or ','; got ';' instead.
+    driftline.exceptions.ParameterError: The 'decimal' parameter of CsvOptions must be a str among {'.', ','} or None. Got ';' instead.
     """
 
     sep: str | None = None
@@ -77,39 +78,29 @@ class CsvOptions:
     encoding: str = "utf-8"
     null_values: Sequence[str] = NULL_VALUES
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "sep": [InstanceOf((str,), "one character (not a quote or a newline)"), None],
+        "decimal": [Options(".", ","), None],
+        "thousands": [InstanceOf((str,), "one character or '' for none"), None],
+        "encoding": [InstanceOf((str,), "an encoding name such as 'utf-8'")],
+        "null_values": [InstanceOf((list, tuple, set, frozenset), "a list of strings")],
+    }
+
     def __post_init__(self) -> None:
-        if self.sep is not None and (
-            not isinstance(self.sep, str) or len(self.sep) != 1 or self.sep in '"\r\n'
-        ):
-            raise ParameterError(
-                f"The 'sep' CSV option must be one character (not a quote or a newline), "
-                f"for example ',' or ';'; got {self.sep!r} instead."
-            )
-        if self.decimal is not None and self.decimal not in (".", ","):
-            raise ParameterError(
-                f"The 'decimal' CSV option must be '.' or ','; got {self.decimal!r} instead."
-            )
-        if self.thousands is not None and (
-            not isinstance(self.thousands, str) or len(self.thousands) > 1
-        ):
-            raise ParameterError(
-                "The 'thousands' CSV option must be one character (',', '.', ' ', \"'\") or "
-                f"'' for none; got {self.thousands!r} instead."
-            )
+        validate(self)
+        constraints = self._parameter_constraints
+        if self.sep is not None and (len(self.sep) != 1 or self.sep in '"\r\n'):
+            raise invalid(self, "sep", self.sep, str(constraints["sep"][0]), "For example ';'.")
+        if self.thousands is not None and len(self.thousands) > 1:
+            raise invalid(self, "thousands", self.thousands, str(constraints["thousands"][0]))
         if self.thousands and self.thousands == self.decimal:
             raise ParameterError(
                 f"The 'thousands' and 'decimal' CSV options must differ; both are {self.decimal!r}."
             )
-        if not isinstance(self.encoding, str) or not _known_encoding(self.encoding):
-            raise ParameterError(f"The 'encoding' CSV option must be a name such as 'utf-8'; "
-                                 f"got {self.encoding!r} instead.")  # fmt: skip
-        if isinstance(self.null_values, str) or not all(
-            isinstance(v, str) for v in self.null_values
-        ):
-            raise ParameterError(
-                "The 'null_values' CSV option must be a sequence of strings; "
-                f"got {self.null_values!r} instead."
-            )
+        if not _known_encoding(self.encoding):
+            raise invalid(self, "encoding", self.encoding, str(constraints["encoding"][0]))
+        if not all(isinstance(v, str) for v in self.null_values):
+            raise invalid(self, "null_values", self.null_values, "a list of strings")
         object.__setattr__(self, "null_values", tuple(self.null_values))
 
 

@@ -14,7 +14,8 @@ from typing import Final, Literal, get_args
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from driftline.exceptions import DataWarning, ParameterError
+from driftline._params import Options, check
+from driftline.exceptions import DataWarning
 from driftline.tabular._patterns import (
     BOOLEAN_TEXT,
     DATETIME_RE,
@@ -63,13 +64,9 @@ def check_kind(value: object, *, parameter: str) -> ColumnKind:
     >>> check_kind("float", parameter="schema['x']")
     Traceback (most recent call last):
     ...
-    driftline.exceptions.ParameterError: The "schema['x']" parameter must be one of ['numeric', 'categorical', 'boolean', 'datetime', 'text']; got 'float' instead.
+    driftline.exceptions.ParameterError: The "schema['x']" parameter must be a str among {'numeric', 'categorical', 'boolean', 'datetime', 'text'}. Got 'float' instead.
     """
-    if value not in KINDS:
-        raise ParameterError(
-            f"The {parameter!r} parameter must be one of {list(KINDS)}; got {value!r} instead."
-        )
-    return value
+    return check(None, parameter, value, Options(*KINDS))  # type: ignore[no-any-return]
 
 
 def is_string_type(t: pa.DataType) -> bool:

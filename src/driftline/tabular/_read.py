@@ -16,6 +16,7 @@ from typing import Final
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from driftline._params import Interval, check
 from driftline.exceptions import (
     DataError,
     ParameterError,
@@ -53,13 +54,7 @@ _COUNT_KEYS: Final = (MIXED_TYPES_KEY, INVALID_KEY)
 
 
 def _check_batch_size(batch_size: int | None) -> None:
-    if batch_size is None:
-        return
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ParameterError(
-            "The 'batch_size' parameter must be None or a positive int; "
-            f"got {batch_size!r} instead."
-        )
+    check(None, "batch_size", batch_size, Interval("int", 1, None), None)
 
 
 def _check_csv(csv: CsvOptions | None) -> CsvOptions:

@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from driftline.tabular._kinds import ColumnKind, is_string_type
+from driftline._params import Options, validate_params
+from driftline.tabular._kinds import KINDS, ColumnKind, is_string_type
 from driftline.tabular._patterns import (
     DATETIME_RE,
     FALSE_TEXT,
@@ -165,6 +166,7 @@ def _seconds(arr: pa.Array) -> np.ndarray[Any, np.dtype[np.float64]]:
     raise TypeError(f"not a temporal type: {t}")
 
 
+@validate_params({"kind": [Options(*KINDS)]})
 def numeric_values(arr: Column, kind: ColumnKind) -> np.ndarray[Any, np.dtype[np.float64]]:
     """float64 values of a numeric or datetime column, NaN where missing or unreadable.
 

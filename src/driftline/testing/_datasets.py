@@ -7,6 +7,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from driftline._params import Interval, check
+
 __all__ = ["DRIFTED_COLUMNS", "make_monitoring_data"]
 
 _CARDINALITIES: Final = (3, 10, 50, 200, 1000)
@@ -113,8 +115,7 @@ def make_monitoring_data(
     >>> sorted(DRIFTED_COLUMNS)
     ['cat_02', 'num_00', 'num_05', 'num_10', 'num_15']
     """
-    if n < 1:
-        raise ValueError(f"n must be a positive number of rows; got {n}.")
+    check("make_monitoring_data", "n", n, Interval("int", 1, None))
     rng = np.random.default_rng(seed)
     reference = _frame(rng, n, drift=False)
     current = _frame(rng, n, drift=drift)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
-from driftline.drift._streaming._base import StreamDetector, check_int, check_real
+from driftline._params import Constraints, Interval, validate
+from driftline.drift._streaming._base import StreamDetector
 
 __all__ = ["ADWIN"]
 
@@ -47,6 +49,13 @@ class ADWIN(StreamDetector):
     (1024, 0.97)
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "delta": [Interval("real", 0, 1, closed="neither")],
+        "clock": [Interval("int", 1, None)],
+        "max_buckets": [Interval("int", 2, None)],
+        "min_window_length": [Interval("int", 1, None)],
+    }
+
     def __init__(
         self,
         *,
@@ -56,11 +65,11 @@ class ADWIN(StreamDetector):
         min_window_length: int = 5,
     ) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.delta = check_real(name, "delta", delta, low=0.0, high=1.0)
-        self.clock = check_int(name, "clock", clock, low=1)
-        self.max_buckets = check_int(name, "max_buckets", max_buckets, low=2)
-        self.min_window_length = check_int(name, "min_window_length", min_window_length, low=1)
+        params = validate(self, locals())
+        self.delta: float = params["delta"]
+        self.clock: int = params["clock"]
+        self.max_buckets: int = params["max_buckets"]
+        self.min_window_length: int = params["min_window_length"]
         self._reset()
 
     def _reset(self) -> None:

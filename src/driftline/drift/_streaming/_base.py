@@ -1,5 +1,4 @@
-"""The protocol every streaming change detector follows, the shared base class and the
-parameter checks used by all of them.
+"""The protocol every streaming change detector follows and the shared base class.
 
 Input policy (the same for every detector): each value must be a finite real number.
 ``nan`` or ``±inf`` raises :class:`~driftline.exceptions.DataError` and leaves the detector's
@@ -20,7 +19,7 @@ from typing import Protocol, Self, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from driftline.exceptions import DataError, ParameterError, UnsupportedInputError
+from driftline.exceptions import DataError, UnsupportedInputError
 
 __all__ = ["ChangeDetector"]
 
@@ -161,55 +160,3 @@ def _finite_array(xs: npt.ArrayLike, start: int) -> FloatArray:
             "infinite values before feeding the detector."
         )
     return arr
-
-
-def check_real(
-    owner: str,
-    name: str,
-    value: object,
-    *,
-    low: float | None = None,
-    high: float | None = None,
-    low_open: bool = True,
-    high_open: bool = True,
-) -> float:
-    """Return ``value`` as a float if it is a finite real number in the given interval."""
-    number = math.nan
-    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
-        number = float(value)
-    ok = math.isfinite(number)
-    if ok and low is not None:
-        ok = number > low if low_open else number >= low
-    if ok and high is not None:
-        ok = number < high if high_open else number <= high
-    if not ok:
-        left = "(-inf" if low is None else ("(" if low_open else "[") + f"{low:g}"
-        right = "+inf)" if high is None else f"{high:g}" + (")" if high_open else "]")
-        raise ParameterError(
-            f"The {name!r} parameter of {owner} must be a finite real number in "
-            f"{left}, {right}; got {value!r} instead."
-        )
-    return number
-
-
-def check_int(owner: str, name: str, value: object, *, low: int, high: int | None = None) -> int:
-    """Return ``value`` if it is an integer (not a bool) in ``[low, high]``."""
-    number = None
-    if isinstance(value, int | np.integer) and not isinstance(value, bool):
-        number = int(value)
-    if number is None or number < low or (high is not None and number > high):
-        allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-        raise ParameterError(
-            f"The {name!r} parameter of {owner} must be {allowed}; got {value!r} instead."
-        )
-    return number
-
-
-def check_choice(owner: str, name: str, value: object, choices: tuple[str, ...]) -> str:
-    """Return ``value`` if it is one of ``choices``."""
-    if not isinstance(value, str) or value not in choices:
-        raise ParameterError(
-            f"The {name!r} parameter of {owner} must be a str among {set(choices)}; "
-            f"got {value!r} instead."
-        )
-    return value

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
+from driftline._params import Constraints, Interval, Options, validate
 from driftline.drift._streaming._base import (
     FloatArray,
     StreamDetector,
-    check_choice,
-    check_int,
-    check_real,
 )
 
 __all__ = ["CUSUM"]
@@ -57,6 +55,15 @@ class CUSUM(StreamDetector):
     1010
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "mean": [Interval("real", None, None), None],
+        "sd": [Interval("real", 0, None, closed="neither"), None],
+        "k": [Interval("real", 0, None, closed="left")],
+        "h": [Interval("real", 0, None, closed="neither")],
+        "warmup": [Interval("int", 2, None)],
+        "mode": [Options("both", "up", "down")],
+    }
+
     def __init__(
         self,
         *,
@@ -68,13 +75,13 @@ class CUSUM(StreamDetector):
         mode: Literal["both", "up", "down"] = "both",
     ) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.mean = None if mean is None else check_real(name, "mean", mean)
-        self.sd = None if sd is None else check_real(name, "sd", sd, low=0.0)
-        self.k = check_real(name, "k", k, low=0.0, low_open=False)
-        self.h = check_real(name, "h", h, low=0.0)
-        self.warmup = check_int(name, "warmup", warmup, low=2)
-        self.mode = check_choice(name, "mode", mode, ("both", "up", "down"))
+        params = validate(self, locals())
+        self.mean: float | None = params["mean"]
+        self.sd: float | None = params["sd"]
+        self.k: float = params["k"]
+        self.h: float = params["h"]
+        self.warmup: int = params["warmup"]
+        self.mode: Literal["both", "up", "down"] = params["mode"]
         self._reset()
 
     def _reset(self) -> None:

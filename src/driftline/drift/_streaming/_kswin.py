@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import sliding_window_view
 
-from driftline.drift._streaming._base import FloatArray, StreamDetector, check_int, check_real
+from driftline._params import Constraints, Interval, check, validate
+from driftline.drift._streaming._base import FloatArray, StreamDetector
 from driftline.drift._streaming._ks import ks_counts, ks_tail
 from driftline.exceptions import ParameterError
 
@@ -43,6 +46,13 @@ class KSWIN(StreamDetector):
     [1015, 1107]
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "alpha": [Interval("real", 0, 1, closed="neither")],
+        "window_size": [Interval("int", 4, None)],
+        "stat_size": [Interval("int", 2, 5000)],
+        "seed": [Interval("int", 0, None), None],
+    }
+
     def __init__(
         self,
         *,
@@ -53,19 +63,18 @@ class KSWIN(StreamDetector):
     ) -> None:
         super().__init__()
         name = type(self).__name__
-        self.alpha = check_real(name, "alpha", alpha, low=0.0, high=1.0)
-        self.stat_size = check_int(name, "stat_size", stat_size, low=2, high=5000)
-        low = 2 * self.stat_size
-        self.window_size = check_int(name, "window_size", window_size, low=low)
-        if seed is not None:
-            check_int(name, "seed", seed, low=0)
+        params = validate(self, locals())
+        self.alpha: float = params["alpha"]
+        self.stat_size: int = params["stat_size"]
+        low = Interval("int", 2 * self.stat_size, None)  # twice the statistic's sample
+        self.window_size: int = check(self, "window_size", window_size, low)
         self.seed = seed
         floor = ks_tail(self.stat_size, self.stat_size)
         if self.alpha < floor:
             raise ParameterError(
-                f"The 'alpha' parameter of {name} must be >= {floor:.3g}, the smallest p-value "
-                f"attainable with stat_size={self.stat_size}; got {alpha!r} instead. Raise "
-                "alpha or stat_size."
+                f"The 'alpha' parameter of {name} must be a float in the range [{floor:.3g}, 1) "
+                f"(the smallest p-value attainable with stat_size={self.stat_size}). Got "
+                f"{alpha!r} instead. Raise alpha or stat_size."
             )
         self._k_crit = self._critical_count()
         self._rng = np.random.default_rng(seed)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 
+from driftline._params import Constraints, Interval, Options, validate
 from driftline.drift._streaming._base import (
     FloatArray,
     StreamDetector,
-    check_choice,
-    check_int,
-    check_real,
 )
 
 __all__ = ["PageHinkley"]
@@ -53,6 +51,14 @@ class PageHinkley(StreamDetector):
     1048
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "min_instances": [Interval("int", 1, None)],
+        "delta": [Interval("real", 0, None, closed="left")],
+        "threshold": [Interval("real", 0, None, closed="neither")],
+        "alpha": [Interval("real", 0, 1, closed="right")],
+        "mode": [Options("both", "up", "down")],
+    }
+
     def __init__(
         self,
         *,
@@ -63,12 +69,12 @@ class PageHinkley(StreamDetector):
         mode: Literal["both", "up", "down"] = "both",
     ) -> None:
         super().__init__()
-        name = type(self).__name__
-        self.min_instances = check_int(name, "min_instances", min_instances, low=1)
-        self.delta = check_real(name, "delta", delta, low=0.0, low_open=False)
-        self.threshold = check_real(name, "threshold", threshold, low=0.0)
-        self.alpha = check_real(name, "alpha", alpha, low=0.0, high=1.0, high_open=False)
-        self.mode = check_choice(name, "mode", mode, ("both", "up", "down"))
+        params = validate(self, locals())
+        self.min_instances: int = params["min_instances"]
+        self.delta: float = params["delta"]
+        self.threshold: float = params["threshold"]
+        self.alpha: float = params["alpha"]
+        self.mode: Literal["both", "up", "down"] = params["mode"]
         self._up = self.mode != "down"
         self._down = self.mode != "up"
         self._reset()
