@@ -20,11 +20,12 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from typing import Any, ClassVar, Final, Protocol
 
 import numpy as np
 import pyarrow as pa
 
+from driftline._params import Constraints, Interval, validate
 from driftline.serve._runtime import Outputs, ServedModel
 from driftline.serve._signature import Columns
 from driftline.serve._spill import SpillQueue
@@ -196,6 +197,13 @@ class PredictionLog:
     ``"spilled"`` (written to disk, to be sent later) or ``"dropped"``.
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "max_memory_rows": [Interval("int", 1, None)],
+        "max_spill_bytes": [Interval("int", 0, None)],
+        "batch_rows": [Interval("int", 1, None)],
+        "flush_interval": [Interval("real", 0, None, closed="neither")],
+    }
+
     def __init__(
         self,
         sink: Sink,
@@ -207,6 +215,7 @@ class PredictionLog:
         flush_interval: float = 0.2,
         count: Callable[[str, int], None] | None = None,
     ) -> None:
+        validate(self, locals())
         self.sink = sink
         self.spill = SpillQueue(spill_dir, max_bytes=max_spill_bytes)
         self.max_memory_rows = max_memory_rows
