@@ -15,6 +15,7 @@ from driftline.cli._common import (
     split_columns,
     with_input_options,
 )
+from driftline.cli._engine_cmd import EngineOption, engine_profile
 from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ def profile_command(
     ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
+    engine: EngineOption = "local",
     *,
     inputs: InputOptions,
 ) -> None:
@@ -58,7 +60,10 @@ def profile_command(
     from driftline.profiles import check_quality
 
     cols = split_columns(columns)
-    current = _load(path, "data", cols, inputs)
+    if engine == "local":
+        current = _load(path, "data", cols, inputs)
+    else:
+        current = engine_profile(path, engine, columns=cols, schema=inputs.schema)
     quality = None
     if reference is not None:
         ref = _load(reference, "reference", cols, inputs)
