@@ -138,9 +138,7 @@ class QuantileSketch:
     payload: bytes
     #: Sorted items and cumulative weights, computed on the first query (the sketch is
     #: immutable; a reference profile answers the same sketch for every window).
-    _sorted: tuple[Array, Array] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
+    _sorted: tuple[Array, Array] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls, k: int = DEFAULT_K) -> QuantileSketch:

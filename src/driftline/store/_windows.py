@@ -244,9 +244,9 @@ class WindowStore:
             label_epoch: Any = (func.julianday(c.label_at) - 2440587.5) * 86400.0
         else:
             label_epoch = func.extract("epoch", c.label_at)
-        query = select(
-            c.score, c.prediction, c.label, c.ts_us, sql_cast(label_epoch, Float)
-        ).where(c.window_id == window_id)
+        query = select(c.score, c.prediction, c.label, c.ts_us, sql_cast(label_epoch, Float)).where(
+            c.window_id == window_id
+        )
         with self.engine.connect() as conn:
             rows = _fetch_raw(conn, query)
         # One float64 matrix straight from the driver's tuples (None -> NaN): no Python
