@@ -69,3 +69,12 @@ def test_schema_naming_an_unknown_column() -> None:
         dask_profile(ddf, schema={"y": "numeric"})
     with pytest.raises(ParameterError, match="quantile_k"):
         dask_profile(ddf, quantile_k=1)
+
+
+@pytest.mark.parametrize("fan_in", [2, 3])
+def test_tree_merge_keeps_the_order_of_first_appearance(fan_in: int) -> None:
+    parts = [profile({f"c{i}": np.arange(3.0), "x": np.arange(3.0)}) for i in range(7)]
+    merged = merge_profiles(iter(parts), fan_in=fan_in)
+    assert merged.column_names == ["c0", "x", *[f"c{i}" for i in range(1, 7)]]
+    assert merged.n_rows == 21
+    assert merged["c6"].n_null == 18

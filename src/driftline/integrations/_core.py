@@ -182,8 +182,10 @@ def merge_profiles(
 ) -> DatasetProfile:
     """Merge profiles (or their bytes) in a balanced tree, keeping their order.
 
-    Each level merges consecutive groups of ``fan_in`` profiles, so floating-point
-    moments accumulate over ``log(n)`` merges instead of ``n``. An empty input raises
+    Consecutive groups of ``fan_in`` profiles are merged, then groups of those, and so
+    on, so floating-point moments accumulate over ``log(n)`` merges instead of ``n``.
+    Profiles are decoded as they come and merged as soon as a group is complete: the
+    driver holds ``fan_in * log(n)`` profiles at most, not ``n``. An empty input raises
     :class:`~driftline.exceptions.ParameterError`.
 
     >>> import numpy as np
@@ -195,26 +197,36 @@ def merge_profiles(
     """
     if isinstance(fan_in, bool) or not isinstance(fan_in, int) or fan_in < 2:
         raise ParameterError(f"The 'fan_in' parameter must be an int >= 2; got {fan_in!r} instead.")
-    level: list[DatasetProfile] = []
+    # stack[h]: the finished subtrees of height h not yet grouped, oldest first.
+    stack: list[list[DatasetProfile]] = []
     for p in profiles:
         if isinstance(p, bytes | bytearray | memoryview):
-            level.append(DatasetProfile.from_bytes(bytes(p)))
+            item = DatasetProfile.from_bytes(bytes(p))
         elif isinstance(p, DatasetProfile):
-            level.append(p)
+            item = p
         else:
             raise ParameterError(
                 f"merge_profiles() takes DatasetProfile objects or their bytes; got "
                 f"{type(p).__name__}."
             )
-    if not level:
+        height = 0
+        while True:
+            if height == len(stack):
+                stack.append([])
+            stack[height].append(item)
+            if len(stack[height]) < fan_in:
+                break
+            item = _merge_in_order(stack[height])
+            stack[height] = []
+            height += 1
+    pending = [p for level in reversed(stack) for p in level]  # oldest (tallest) first
+    if not pending:
         raise ParameterError("merge_profiles() needs at least one profile; got none.")
-    while len(level) > 1:
-        merged = []
-        for start in range(0, len(level), fan_in):
-            group = level[start : start + fan_in]
-            acc = group[0]
-            for other in group[1:]:
-                acc = acc.merge(other)
-            merged.append(acc)
-        level = merged
-    return level[0]
+    return _merge_in_order(pending)
+
+
+def _merge_in_order(group: list[DatasetProfile]) -> DatasetProfile:
+    acc = group[0]
+    for other in group[1:]:
+        acc = acc.merge(other)
+    return acc
