@@ -17,6 +17,7 @@ from driftline.cli._common import (
     split_columns,
     with_input_options,
 )
+from driftline.cli._engine_cmd import EngineOption, engine_profile
 from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
 from driftline.cli._progress import Steps, progress_console
 
@@ -62,6 +63,7 @@ def profile_command(
     ] = None,
     html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
     json_output: JsonOption = False,
+    engine: EngineOption = "local",
     *,
     inputs: InputOptions,
 ) -> None:
@@ -74,7 +76,10 @@ def profile_command(
     quality = None
     with Steps(progress_console(json_output)) as steps:
         with steps.step(f"profile {path.name}"):
-            current = _load(path, "data", cols, inputs)
+            if engine == "local":
+                current = _load(path, "data", cols, inputs)
+            else:
+                current = engine_profile(path, engine, columns=cols, schema=inputs.schema)
         if reference is not None:
             with steps.step(f"profile {reference.name}"):
                 ref = _load(reference, "reference", cols, inputs)

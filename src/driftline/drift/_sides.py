@@ -427,12 +427,14 @@ def aligned_counts(
     When either side is a sketch, rows in untracked categories form a last bucket
     named ``"(other)"``.
     """
-    labels = sorted(
-        set(ref.counts) | set(cur.counts),
-        key=lambda k: (-(ref.counts.get(k, 0) + cur.counts.get(k, 0)), k),
-    )
-    r = np.array([ref.counts.get(k, 0) for k in labels], dtype=np.float64)
-    c = np.array([cur.counts.get(k, 0) for k in labels], dtype=np.float64)
+    totals = dict(ref.counts)
+    for key, count in cur.counts.items():
+        totals[key] = totals.get(key, 0) + count
+    # Most frequent first, ties by label: a stable sort by label, then by total (reverse
+    # keeps stability), with C-level keys (no tuple per category).
+    labels = sorted(sorted(totals), key=totals.__getitem__, reverse=True)
+    r = np.fromiter((ref.counts.get(k, 0) for k in labels), np.float64, len(labels))
+    c = np.fromiter((cur.counts.get(k, 0) for k in labels), np.float64, len(labels))
     if not (ref.exact and cur.exact):
         labels = [*labels, "(other)"]
         r = np.append(r, ref.untracked)

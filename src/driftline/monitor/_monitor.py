@@ -13,9 +13,10 @@ from sqlalchemy import Engine
 
 from driftline._params import BOOLEAN, Constraints, InstanceOf, Interval, validate
 from driftline.monitor._alerting import AlertStep
+from driftline.monitor._claims import claim
 from driftline.monitor._estimators import EstimatorCache
 from driftline.monitor._failures import RateLimitedLog, one_line, retry_delay
-from driftline.monitor._schedule import Plan, plan_pass
+from driftline.monitor._schedule import Plan, plan_pass, still_due
 from driftline.monitor._stats import MonitorStats
 from driftline.monitor._versions import VersionCache
 from driftline.monitor._window import WindowWorker
@@ -39,7 +40,9 @@ class Monitor:
     row windows once full), stores them, and evaluates the alert rules. A batch is marked
     merged in the same transaction that stores the merged profile, so a crash or a
     restart neither skips nor repeats a batch. Several monitors may run against one
-    database: writes are optimistic (a window changed by another writer is re-read).
+    database: writes are optimistic (a window changed by another writer is re-read),
+    and on PostgreSQL each window is claimed with an advisory lock before it is
+    computed, so that monitors share the windows without computing one twice.
 
     One tenant cannot stall the others: a pass takes at most ``max_windows_per_run``
     windows, shared fairly between projects and then versions (the smallest demands
@@ -187,12 +190,27 @@ class Monitor:
         return plan
 
     def _compute(self, window_id: str, now: datetime, stats: MonitorStats) -> str | None:
-        """Compute one window; its version id when results were stored."""
+        """Compute one window; its version id when results were stored.
+
+        On PostgreSQL the window is claimed first: one another monitor holds, or one
+        that is no longer due once held (another monitor computed it meanwhile), is
+        skipped, so that several monitors never compute the same window twice.
+        """
         try:
-            return self._worker.process(window_id, now, stats)
+            with claim(self.engine, window_id) as mine:
+                if not mine or not self._still_due(window_id, now):
+                    stats.windows_skipped += 1
+                    return None
+                return self._worker.process(window_id, now, stats)
         except Exception as exc:  # a bug or bad data in this window only
             self._failed(window_id, exc, now, stats)
             return None
+
+    def _still_due(self, window_id: str, now: datetime) -> bool:
+        if self.engine.dialect.name != "postgresql":
+            return True  # one writer at a time: the optimistic writes suffice
+        with self.engine.connect() as conn:
+            return still_due(conn, window_id, now, grace_seconds=self.grace_seconds)
 
     def _retry_after(self, failures: int) -> float:
         return retry_delay(failures, base=self.retry_base_seconds, cap=self.retry_max_seconds)

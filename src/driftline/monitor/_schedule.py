@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Connection, and_, func, or_, select, true
 
 from driftline.store import Model, ModelVersion, Window
 
-__all__ = ["Plan", "fair_shares", "plan_pass"]
+__all__ = ["Plan", "fair_shares", "plan_pass", "still_due"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,17 @@ def _due(now: datetime, cutoff: datetime) -> ColumnElement[bool]:
         ),
         or_(Window.retry_at.is_(None), Window.retry_at <= now),
     )
+
+
+def still_due(conn: Connection, window_id: str, now: datetime, *, grace_seconds: float) -> bool:
+    """True when ``window_id`` is due (checked again once a monitor holds it)."""
+    due = _due(now, now - timedelta(seconds=grace_seconds))
+    found = conn.execute(
+        select(Window.id)
+        .join(ModelVersion, ModelVersion.id == Window.model_version_id)
+        .where(Window.id == window_id, due)
+    ).first()
+    return found is not None
 
 
 def _interleave(lists: list[list[str]]) -> list[str]:

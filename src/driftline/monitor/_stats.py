@@ -15,7 +15,8 @@ class MonitorStats:
     ``errors`` counts failures of any kind (windows and alert evaluation);
     ``windows_failed`` the windows whose computation failed (each is retried with
     backoff); ``windows_deferred`` the due windows left for the next pass by
-    ``max_windows_per_run``.
+    ``max_windows_per_run``; ``windows_skipped`` the due windows another monitor was
+    computing or had just computed (PostgreSQL: monitors share the windows).
 
     >>> MonitorStats(windows_computed=2).to_dict()["windows_computed"]
     2
@@ -29,6 +30,7 @@ class MonitorStats:
     errors: int = 0
     windows_failed: int = 0
     windows_deferred: int = 0
+    windows_skipped: int = 0
     alert_events: int = 0
     notifications_delivered: int = 0
     notifications_failed: int = 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 import numpy as np
@@ -136,6 +136,9 @@ class QuantileSketch:
     var: float
     sizes: tuple[int, ...]
     payload: bytes
+    #: Sorted items and cumulative weights, computed on the first query (the sketch is
+    #: immutable; a reference profile answers the same sketch for every window).
+    _sorted: tuple[Array, Array] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def empty(cls, k: int = DEFAULT_K) -> QuantileSketch:
@@ -202,11 +205,17 @@ class QuantileSketch:
         return _Z * math.sqrt(self.var) / self.n if self.n else 0.0
 
     def _weighted(self) -> tuple[Array, Array]:
-        levels = self._levels()
-        items = np.concatenate(levels) if levels else np.empty(0)
-        weights = np.concatenate([np.full(len(lv), 2.0**h) for h, lv in enumerate(levels)])
-        order = np.argsort(items, kind="stable")
-        return items[order], np.cumsum(weights[order])
+        cached = self._sorted
+        if cached is None:
+            levels = self._levels()
+            items = np.concatenate(levels) if levels else np.empty(0)
+            weights = np.concatenate([np.full(len(lv), 2.0**h) for h, lv in enumerate(levels)])
+            order = np.argsort(items, kind="stable")
+            cached = (items[order], np.cumsum(weights[order]))
+            for array in cached:
+                array.flags.writeable = False
+            object.__setattr__(self, "_sorted", cached)
+        return cached
 
     def quantiles(self, qs: Any) -> Array:
         """Values at normalized ranks ``qs`` in [0, 1] (NaN if empty).

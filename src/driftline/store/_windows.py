@@ -25,6 +25,8 @@ from driftline.store._types import utcnow
 from driftline.store._window_keys import assign_window_keys, profile_window_key
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
+
     from driftline.profiles import DatasetProfile
 
 __all__ = ["WindowIndex", "WindowStore"]
@@ -73,6 +75,23 @@ class WindowIndex:
     def n_rows(self) -> int:
         """Number of predictions."""
         return int(self.label.shape[0])
+
+
+def _fetch_raw(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """Rows of ``query`` as the DBAPI driver returns them (tuples), skipping SQLAlchemy's
+    per-row processing: for plain numeric columns the values are the same."""
+    compiled = query.compile(dialect=conn.dialect)
+    params: Any = (
+        tuple(compiled.params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else compiled.params
+    )
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 class WindowStore:
@@ -223,17 +242,15 @@ class WindowStore:
             label_epoch: Any = (func.julianday(c.label_at) - 2440587.5) * 86400.0
         else:
             label_epoch = func.extract("epoch", c.label_at)
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(c.score, c.prediction, c.label, c.ts_us, sql_cast(label_epoch, Float)).where(
-                    c.window_id == window_id
-                )
-            ).all()
-        columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
-        score, prediction, label, ts_us, label_at = (
-            np.array(col, dtype=np.float64)
-            for col in columns  # None -> NaN
+        query = select(c.score, c.prediction, c.label, c.ts_us, sql_cast(label_epoch, Float)).where(
+            c.window_id == window_id
         )
+        with self.engine.connect() as conn:
+            rows = _fetch_raw(conn, query)
+        # One float64 matrix straight from the driver's tuples (None -> NaN): no Python
+        # object per value beyond the driver's own.
+        matrix = np.array(rows, dtype=np.float64).reshape(len(rows), 5)
+        score, prediction, label, ts_us, label_at = (matrix[:, i].copy() for i in range(5))
         labelled = ~np.isnan(label) & ~np.isnan(label_at)
         return WindowIndex(
             score=score,
