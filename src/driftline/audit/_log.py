@@ -8,11 +8,12 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, ClassVar, Final, cast
 
 from sqlalchemy import Engine, Table, and_, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from driftline._params import Constraints, InstanceOf, validate
 from driftline.audit._events import Event, check_event, make_record
 from driftline.audit._keys import (
     LOG_NAME,
@@ -169,21 +170,20 @@ class AuditLog:
     (0, 1, True)
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "engine": [InstanceOf((Engine, str), "a SQLAlchemy Engine or a database URL")],
+        "key": [
+            InstanceOf((SigningKey, str, os.PathLike), "a SigningKey or a key file path"),
+            None,
+        ],
+    }
+
     def __init__(
         self, engine: Engine | str, *, key: SigningKey | str | os.PathLike[str] | None = None
     ) -> None:
+        validate(self, locals())
         if isinstance(engine, str):
             engine = create_engine_from_url(engine)
-        if not isinstance(engine, Engine):
-            raise ParameterError(
-                f"The 'engine' parameter of AuditLog must be a SQLAlchemy Engine or a database "
-                f"URL; got {type(engine).__name__}."
-            )
-        if key is not None and not isinstance(key, SigningKey | str | os.PathLike):
-            raise ParameterError(
-                f"The 'key' parameter of AuditLog must be a SigningKey, a path or None; got "
-                f"{type(key).__name__}."
-            )
         self.engine = engine
         self._key_arg = key
         self._key: SigningKey | None = None
