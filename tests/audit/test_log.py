@@ -230,3 +230,19 @@ def test_a_foreign_key_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "junk.pem").write_text("junk")
     with pytest.raises(SerializationError, match="PEM"):
         SigningKey.load(tmp_path / "junk.pem")
+
+
+def test_concurrent_key_creation_yields_one_key(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "audit.pem"
+    keys: list[bytes] = []
+
+    def create() -> None:
+        keys.append(SigningKey.load_or_create(path).public_key)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(keys)) == 1
+    assert [p.name for p in path.parent.iterdir()] == ["audit.pem"]  # no temporary left
