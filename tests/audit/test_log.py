@@ -246,3 +246,17 @@ def test_concurrent_key_creation_yields_one_key(tmp_path: Path) -> None:
         t.join()
     assert len(set(keys)) == 1
     assert [p.name for p in path.parent.iterdir()] == ["audit.pem"]  # no temporary left
+
+
+def test_stored_proofs_equal_the_in_memory_ones(log: AuditLog) -> None:
+    from driftline.audit import consistency_path, inclusion_path, subtree_of
+
+    for size in (37, 100, 163):
+        log.append_many([Event("token.created", {"i": i}) for i in range(size - log.size())])
+    leaves = [e.leaf_hash for e in log.entries(limit=1000)]
+    sub = subtree_of(leaves)
+    for n in (1, 2, 16, 17, 37, 100, 129, 163):
+        for seq in {0, n // 2, n - 1}:
+            assert list(log.inclusion_proof(seq, n).path) == inclusion_path(seq, n, sub)
+        for m in {0, 1, n // 3, n - 1, n}:
+            assert list(log.consistency_proof(m, n).path) == consistency_path(m, n, sub)

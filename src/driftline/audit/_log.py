@@ -29,9 +29,11 @@ from driftline.audit._merkle import (
     inclusion_path,
     leaf_hash,
     node_hash,
+    root_of,
     split_point,
 )
 from driftline.audit._results import ConsistencyProof, InclusionProof, LoggedEvent, VerifyReport
+from driftline.audit._verify import STORED_LEVEL
 from driftline.exceptions import AuditIntegrityError, NotFoundError, ParameterError
 from driftline.store import (
     AuditEntry,
@@ -114,7 +116,11 @@ def _proof(
     needed: set[tuple[int, int]] = set()
 
     def collect(start: int, end: int) -> bytes:
-        needed.update(_pieces(start, end))
+        for level, idx in _pieces(start, end):
+            if 0 < level < STORED_LEVEL:  # not stored: rehashed from its leaves
+                needed.update((0, j) for j in range(idx << level, (idx + 1) << level))
+            else:
+                needed.add((level, idx))
         return EMPTY_ROOT
 
     build(collect)
@@ -125,6 +131,8 @@ def _proof(
         n = end - start
         if n & (n - 1) == 0:
             level = n.bit_length() - 1
+            if 0 < level < STORED_LEVEL:
+                return root_of(stored[(0, j)] for j in range(start, end))
             return stored[(level, start >> level)]
         found = memo.get((start, end))
         if found is None:
@@ -289,7 +297,8 @@ class AuditLog:
         now = datetime.now(UTC)
 
         def on_node(level: int, idx: int, value: bytes) -> None:
-            nodes.append({"level": level, "idx": idx, "hash": value})
+            if level >= STORED_LEVEL:
+                nodes.append({"level": level, "idx": idx, "hash": value})
 
         rows: list[dict[str, Any]] = []
         out: list[LoggedEvent] = []
