@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--verify-backends", default="sqlite")
     args = parser.parse_args()
     results: dict[str, Any] = {"machine": machine(), "append": {}, "verify": {}}
-    for backend in args.backends.split(","):
+    for backend in filter(None, args.backends.split(",")):
         for batch, events in ((100, args.events), (1, args.single_events)):
             runs = [append_rate(backend, events=events, batch=batch) for _ in range(args.repeats)]
             rates = [r[0] for r in runs]
@@ -171,7 +171,7 @@ def main() -> None:
                 f"append {key}: {median(rates):,.0f} events/s, {median(per_cpu):,.0f} per CPU "
                 f"second of this process (median of {len(rates)})"
             )
-    for backend in args.verify_backends.split(","):
+    for backend in filter(None, args.verify_backends.split(",")):
         out = verify_and_proofs(backend, args.verify_size)
         results["verify"][backend] = out
         print(
