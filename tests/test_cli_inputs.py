@@ -194,7 +194,7 @@ def test_drift_reports_an_emptied_column_instead_of_exit_2(tmp_path: Path, run_c
     findings = _json(quality, 1)["quality"]["findings"]
     bmi = [f for f in findings if f["column"] == "bmi"]
     assert [f["kind"] for f in bmi] == ["missing"]  # 100 % missing, not "kind changed"
-    assert _json(quality, 1)["profile"]["columns"]["bmi"]["kind"] == "numeric"
+    assert _json(quality, 1)["columns"]["bmi"]["kind"] == "numeric"
 
 
 def test_kind_options_on_every_command(tmp_path: Path, run_cli: RunCli) -> None:

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,8 +35,20 @@ def test_scenario_is_deterministic_and_drifts() -> None:
 
 
 def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> None:
-    result = run_quickstart(tmp_path / "qs")
+    started, done = [], []
+    result = run_quickstart(
+        tmp_path / "qs", on_start=started.append, on_step=lambda *step: done.append(step)
+    )
     assert result.elapsed_seconds < 60
+    titles = [title for title, _, _ in done]
+    assert started == titles
+    assert titles == [
+        "demo data and model", "overview", "data quality", "data drift", "streaming alarm",
+        "estimated performance", "realized performance", "worst slice", "gate",
+        "live monitoring",
+    ]  # fmt: skip
+    assert [f for _, findings, _ in done for f in findings] == result.findings
+    assert all(seconds >= 0 for _, _, seconds in done)
     auc = result.facts["realized_roc_auc"]
     weekly = list(auc["weekly"].values())
     assert auc["reference"] > 0.78
@@ -65,6 +80,13 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert live["first_drift_window"] >= "W19"
     assert live["webhooks_received"] >= 1
     assert live["webhooks_signed"] == live["webhooks_received"]
+    # Issue 13.25: the project name that every API path needs is printed with the token.
+    assert (live["project"], live["model"]) == ("credit", "credit-default")
+    explore = [f.text for f in result.findings if f.text.startswith("explore it:")]
+    assert len(explore) == 1
+    assert "project 'credit'" in explore[0]
+    assert "/api/v1/projects/credit/" in explore[0]
+    assert f"admin token {live['token']}" in explore[0]
     html = result.report_path.read_text()
     shown = re.search(r'class="callout (\w+)">driftline gate: (\w+)', html)
     assert shown is not None
@@ -78,11 +100,34 @@ def test_quickstart_default_size_is_fast_and_shows_the_decay(tmp_path: Path) -> 
     assert pd.read_parquet(result.files["production"])["score"].between(0, 1).all()
 
 
-def test_quickstart_cli_prints_summary_and_writes_report(run_cli: RunCli, tmp_path: Path) -> None:
-    result = run_cli("quickstart", "--rows-per-week", "200")
-    assert result.returncode == 0, result.stderr
-    assert "Report:" in result.stdout
+def test_quickstart_cli_prints_each_step_as_it_finishes(tmp_path: Path) -> None:
+    """Issue 13.16: the quickstart took ~70 s with no sign of life; now each step's
+    findings reach standard output (even a pipe) when the step finishes, and on a
+    terminal (forced here with DRIFTLINE_PROGRESS=1) the running step shows on stderr."""
+    env = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "DRIFTLINE_PROGRESS": "1"}
+    env.pop("DRIFTLINE_DEBUG", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "driftline", "quickstart", "--rows-per-week", "200"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    arrived = [(time.monotonic(), line.rstrip("\n")) for line in process.stdout]
+    stderr = process.communicate(timeout=600)[1]
+    assert process.returncode == 0, stderr
+    lines = [line for _, line in arrived]
+    assert "Report:" in "\n".join(lines)
     assert (tmp_path / "driftline-quickstart" / "report.html").exists()
+    when = {line: t for t, line in arrived}
+    first_step = when["overview"]
+    monitoring = when["monitoring service"]
+    # The live-monitoring step alone streams for seconds: its heading comes well after
+    # the first step's, not in one burst at the end.
+    assert monitoring - first_step > 1.0, lines
+    assert "live monitoring" in stderr  # the running step, on standard error
+    assert lines.index("overview") < lines.index("data quality") < lines.index("gate")
+    server = [line for line in lines if line.startswith("Server:")]
+    assert server
+    assert "project 'credit'" in server[0]
 
 
 def test_quickstart_cli_json(run_cli: RunCli, tmp_path: Path) -> None:

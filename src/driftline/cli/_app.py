@@ -17,9 +17,10 @@ from driftline.cli._estimate_cmd import estimate
 from driftline.cli._evaluate_cmd import evaluate
 from driftline.cli._gate_cmd import gate_app
 from driftline.cli._monitor_cmd import monitor
-from driftline.cli._output import EXIT_USAGE, err_console
+from driftline.cli._output import EXIT_USAGE, print_error
 from driftline.cli._profile_cmd import profile_command
 from driftline.cli._quickstart_cmd import quickstart
+from driftline.cli._schema_cmd import schema
 from driftline.cli._server_cmd import project_app, server, token_app
 from driftline.exceptions import DriftlineError
 
@@ -71,6 +72,7 @@ app.command("monitor")(monitor)
 app.add_typer(project_app)
 app.add_typer(token_app)
 app.add_typer(config_app)
+app.command("schema")(schema)
 app.add_typer(audit_app)
 
 
@@ -89,22 +91,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     except DriftlineError as exc:
         if debug:
             raise
-        err_console.print(f"error: {exc}", markup=False)
-        sys.exit(EXIT_USAGE)
-    except (OSError, ValueError) as exc:
-        if debug:
-            raise
-        err_console.print(
-            f"error: {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-            markup=False,
-        )
+        print_error(str(exc))
         sys.exit(EXIT_USAGE)
     except Exception as exc:
         if debug:
             raise
-        err_console.print(
-            f"internal error: {type(exc).__name__}: {exc}. This is a bug in driftline; "
-            "please report it with the output of the same command run with --debug.",
-            markup=False,
-        )
+        print_error(error_message(exc))
         sys.exit(EXIT_USAGE)
+
+
+def error_message(exc: BaseException) -> str:
+    """The one-line message for an error that is not one of driftline's own: what went
+    wrong in words, never a bare exception class name (``IsADirectoryError: ...``)."""
+    hint = " (run with --debug for the traceback)"
+    if isinstance(exc, OSError):
+        what = exc.strerror or str(exc) or "operating system error"
+        where = "" if exc.filename is None else f" ({str(exc.filename)!r})"
+        return f"Cannot use a file or folder{where}: {what}.{hint}"
+    text = str(exc).strip().rstrip(".")
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None and isinstance(exc, arrow.ArrowException):
+        return f"Cannot process the data: {text or 'invalid data'}.{hint}"
+    if isinstance(exc, ValueError):
+        return f"Invalid value: {text or 'no details'}.{hint}"
+    return (
+        f"internal error ({type(exc).__name__}): {text or 'no message'}. This is a bug in "
+        "driftline; please report it with the output of the same command run with --debug."
+    )

@@ -11,8 +11,10 @@ the same answer, and prints each :class:`~driftline.exceptions.DataWarning` as o
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
+import os
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,8 +24,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from driftline.cli._output import err_console
-from driftline.exceptions import DataError, DataWarning
+from driftline.cli._output import print_warning
+from driftline.cli._progress import Steps
+from driftline.exceptions import DataError, DataWarning, ParameterError, SchemaMismatchError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -35,9 +38,13 @@ __all__ = [
     "ColumnsOption",
     "InputOptions",
     "JsonOption",
+    "check_columns",
+    "did_you_mean",
     "existing_path",
+    "output_path",
     "split_columns",
     "surfaced_warnings",
+    "warn_unknown_columns",
     "with_input_options",
 ]
 
@@ -155,6 +162,77 @@ def existing_path(path: Path, *, what: str) -> Path:
     return path
 
 
+def output_path(path: Path | None, *, option: str) -> Path | None:
+    """Check a file the command will write, before any work: the one rule for outputs.
+
+    Every command creates the missing parent folders of the files it writes (``--out``,
+    ``--html``, ``--markdown``, ``--junit``), as CI jobs write into report folders that
+    a fresh checkout does not have yet. A path that is a folder, or whose parent is a
+    file, is refused with the option's name.
+    """
+    if path is None:
+        return None
+    if path.is_dir():
+        raise ParameterError(
+            f"{option} {str(path)!r} is a folder; give a file name, "
+            f"e.g. {str(path / ('report.html' if option != '--out' else 'data.dlprof'))!r}."
+        )
+    parent = path.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise ParameterError(
+            f"{option} {str(path)!r}: a part of the folder {str(parent)!r} is a file, not a folder."
+        ) from None
+    except OSError as exc:
+        raise ParameterError(
+            f"{option} {str(path)!r}: cannot create the folder {str(parent)!r} "
+            f"({exc.strerror or exc})."
+        ) from None
+    if not os.access(parent, os.W_OK):
+        raise ParameterError(f"{option} {str(path)!r}: the folder {str(parent)!r} is not writable.")
+    return path
+
+
+def did_you_mean(name: str, available: Sequence[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest name in ``available``, else ``""``."""
+    close = difflib.get_close_matches(name, list(available), n=1, cutoff=0.75)
+    if not close:
+        close = [a for a in available if a.lower() == name.lower()][:1]
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _shown(available: Sequence[str]) -> str:
+    names = list(available)
+    more = f" and {len(names) - 20} more" if len(names) > 20 else ""
+    return f"{names[:20]}{more}"
+
+
+def check_columns(
+    option: str, names: Sequence[str] | None, available: Sequence[str], *, source: str
+) -> None:
+    """Refuse names given to ``option`` (``--columns``, ...) that ``source`` lacks: one
+    :class:`SchemaMismatchError` in the command line's words, with a did-you-mean."""
+    unknown = [n for n in names or () if n not in set(available)]
+    if unknown:
+        raise SchemaMismatchError(
+            f"{option} names column(s) {unknown} that {source} does not have"
+            f"{did_you_mean(unknown[0], available)}; its columns: {_shown(available)}."
+        )
+
+
+def warn_unknown_columns(
+    option: str, names: Sequence[str] | None, available: Sequence[str], *, source: str
+) -> None:
+    """Warn (standard error) about each name given to ``option`` (``--exclude``) that
+    ``source`` lacks, with a did-you-mean: it has no effect."""
+    for name in [n for n in names or () if n not in set(available)]:
+        print_warning(
+            f"{option} {name}: {source} has no such column{did_you_mean(name, available)}; "
+            "nothing was excluded for it."
+        )
+
+
 @contextmanager
 def surfaced_warnings(source: Path | None = None) -> Iterator[None]:
     """Print every :class:`DataWarning` raised inside as ``warning: SOURCE: message``."""
@@ -180,7 +258,7 @@ def _print_warnings(caught: list[warnings.WarningMessage], source: Path | None) 
         if text not in seen:
             seen.add(text)
             where = "" if source is None else f"{source}: "
-            err_console.print(f"warning: {where}{text}", markup=False)
+            print_warning(f"{where}{text}")
 
 
 @dataclass(frozen=True)
@@ -225,16 +303,35 @@ class InputOptions:
         with surfaced_warnings(path):
             return read_table(path, columns=columns, schema=self.schema, csv=self.csv)
 
+    def column_names(self, path: Path, *, what: str) -> list[str]:
+        """The column names of a data file (reads only its first rows)."""
+        from driftline.tabular import iter_slices
+
+        existing_path(path, what=what)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DataWarning)  # printed when the file is read
+            for first in iter_slices(path, batch_size=1_000, csv=self.csv):
+                return list(first.column_names)
+        return []
+
     def read_pair(
-        self, reference: Path, current: Path, *, columns: Sequence[str] | None = None
+        self,
+        reference: Path,
+        current: Path,
+        *,
+        columns: Sequence[str] | None = None,
+        steps: Steps | None = None,
     ) -> tuple[pa.Table, pa.Table]:
         """Read a reference and a current file; a column without any value on one side
         takes its kind (and type) from the other side, so that it arrives as a column
         that is 100 % missing rather than a column of unknown kind."""
         from driftline.tabular import table_kinds, to_table
 
-        ref = self.read(reference, what="reference", columns=columns)
-        cur = self.read(current, what="current", columns=columns)
+        steps = steps or Steps(None)
+        with steps.step(f"read {reference.name}"):
+            ref = self.read(reference, what="reference", columns=columns)
+        with steps.step(f"read {current.name}"):
+            cur = self.read(current, what="current", columns=columns)
         ref_kinds, cur_kinds = table_kinds(ref), table_kinds(cur)
         for_ref = {n: k for n, k in cur_kinds.items() if k and ref_kinds.get(n, k) is None}
         for_cur = {n: k for n, k in ref_kinds.items() if k and cur_kinds.get(n, k) is None}

@@ -22,7 +22,7 @@ def show(
     """Print the effective configuration and where each value comes from."""
     settings = load_settings()
     if json_output:
-        print_json(settings.to_dict())
+        print_json(settings.to_dict(), schema="config")
         return
     table = Table(title="driftline configuration", title_justify="left")
     table.add_column("setting")

@@ -7,7 +7,6 @@ printed (and written with ``--html``), and the message on standard error says wh
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,57 +17,43 @@ from driftline.cli._common import (
     ColumnsOption,
     InputOptions,
     JsonOption,
+    check_columns,
+    did_you_mean,
+    output_path,
     split_columns,
+    warn_unknown_columns,
     with_input_options,
 )
-from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
+from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
+from driftline.cli._progress import Steps, progress_console
 from driftline.exceptions import InsufficientDataError, SchemaMismatchError
 
 _PERIODS = ("H", "D", "W", "M", "Q", "Y")
 
 
-def _hint(name: str, available: list[str]) -> str:
-    close = difflib.get_close_matches(name, available, n=1, cutoff=0.75)
-    if not close:
-        close = [a for a in available if a.lower() == name.lower()][:1]
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _check_options(
-    ref_cols: list[str] | None,
-    cur_cols: list[str] | None,
+    ref_cols: list[str],
+    cur_cols: list[str],
     columns: list[str] | None,
     exclude: list[str],
     timestamp: str | None,
 ) -> None:
     """Refuse unknown --columns, warn about unknown --exclude, in the words of the CLI."""
-    if ref_cols is not None:
-        unknown = [c for c in columns or [] if c not in ref_cols]
-        if unknown:
-            raise SchemaMismatchError(
-                f"--columns names column(s) {unknown} that the reference file does not have"
-                f"{_hint(unknown[0], ref_cols)}. It has {ref_cols[:20]}."
-            )
-        for name in [c for c in exclude if c not in ref_cols]:
-            err_console.print(
-                f"warning: --exclude {name}: the reference file has no such column"
-                f"{_hint(name, ref_cols)}; nothing was excluded for it.",
-                markup=False,
-            )
-    if cur_cols is not None and timestamp is not None and timestamp not in cur_cols:
+    check_columns("--columns", columns, ref_cols, source="the reference file")
+    warn_unknown_columns("--exclude", exclude, ref_cols, source="the reference file")
+    if timestamp is not None and timestamp not in cur_cols:
         raise SchemaMismatchError(
             f"--timestamp {timestamp}: the current file has no such column"
-            f"{_hint(timestamp, cur_cols)}."
+            f"{did_you_mean(timestamp, cur_cols)}."
         )
-    if ref_cols is not None and cur_cols is not None:
-        wanted = columns if columns is not None else ref_cols
-        lacking = [c for c in wanted if c not in cur_cols and c not in exclude and c != timestamp]
-        if lacking:
-            extra = [c for c in cur_cols if c not in ref_cols]
-            raise SchemaMismatchError(
-                f"The current file lacks column(s) {lacking} that the reference has"
-                f"{_hint(lacking[0], extra)}; use --columns/--exclude to compare a subset."
-            )
+    wanted = columns if columns is not None else ref_cols
+    lacking = [c for c in wanted if c not in cur_cols and c not in exclude and c != timestamp]
+    if lacking:
+        extra = [c for c in cur_cols if c not in ref_cols]
+        raise SchemaMismatchError(
+            f"The current file lacks column(s) {lacking} that the reference has"
+            f"{did_you_mean(lacking[0], extra)}; use --columns/--exclude to compare a subset."
+        )
 
 
 @with_input_options
@@ -124,25 +109,31 @@ def drift(
         raise typer.BadParameter(
             "use either --chunk-period or --chunk-size.", param_hint="--chunk-size"
         )
-    ref, cur = inputs.read_pair(reference, current)
-    ref_cols = ref.column_names
-    _check_options(ref_cols, cur.column_names, names, left_out, timestamp)
-    if timestamp is not None and names is None and timestamp in ref_cols:
-        left_out = [*left_out, timestamp]  # the timestamp moves by construction
-    detector = DriftDetector(alpha=alpha, columns=names, exclude=left_out)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # said above in the CLI's words
-        detector.fit(ref)
-    period: Any = chunk_period  # the detector refuses a period it does not know, by name
-    report = detector.compare(cur, timestamp=timestamp, chunk_period=period, chunk_size=chunk_size)
-    if html is not None:
-        report.to_html(html)
-    if json_output:
-        print_json(report.to_dict())
-    else:
-        console.print(report.summary(), markup=False)
+    output_path(html, option="--html")
+    with Steps(progress_console(json_output)) as steps:
+        ref, cur = inputs.read_pair(reference, current, steps=steps)
+        ref_cols = ref.column_names
+        _check_options(ref_cols, cur.column_names, names, left_out, timestamp)
+        if timestamp is not None and names is None and timestamp in ref_cols:
+            left_out = [*left_out, timestamp]  # the timestamp moves by construction
+        detector = DriftDetector(alpha=alpha, columns=names, exclude=left_out)
+        with steps.step(f"fit the reference ({ref.num_rows:,} rows)"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # said above in the CLI's words
+            detector.fit(ref)
+        period: Any = chunk_period  # the detector refuses a period it does not know, by name
+        with steps.step(f"compare {cur.num_rows:,} rows"):
+            report = detector.compare(
+                cur, timestamp=timestamp, chunk_period=period, chunk_size=chunk_size
+            )
         if html is not None:
-            console.print(f"Report: {html}")
+            with steps.step(f"write {html.name}"):
+                report.to_html(html)
+    if json_output:
+        print_json(report.to_dict(), schema="drift")
+    else:
+        print_text(report.summary())
+        if html is not None:
+            print_text(f"Report: {html}")
     if report.status in ("not_enough_data", "not_tested"):
         raise InsufficientDataError(
             f"No column could be tested for drift. {report.summary().splitlines()[0]}."

@@ -7,8 +7,16 @@ from typing import Annotated
 
 import typer
 
-from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
-from driftline.cli._output import EXIT_CHECK_FAILED, console, print_json
+from driftline.cli._common import (
+    InputOptions,
+    JsonOption,
+    check_columns,
+    output_path,
+    split_columns,
+    with_input_options,
+)
+from driftline.cli._output import EXIT_CHECK_FAILED, print_json, print_text
+from driftline.cli._progress import Steps, progress_console
 
 
 @with_input_options
@@ -52,28 +60,37 @@ def estimate(
     scores = score_columns(score) or []
     multiclass = isinstance(scores, dict) or len(scores) > 1
     one = scores[0] if isinstance(scores, list) and scores else ""
-    ref_table, cur_table = inputs.read_pair(reference, current)
-    ref, cur = ref_table.to_pandas(), cur_table.to_pandas()
-    cbpe = CBPE(
-        problem="multiclass" if multiclass else "binary",
-        chunk_size=chunk_size,
-        chunk_number=None if chunk_size else 10,
-    )
-    cbpe.fit(
-        ref,
-        y_score=scores if multiclass else one,
-        y_true=target,
-        y_pred=pred,
-        features=split_columns(features),
-    )
-    result = cbpe.estimate(cur, y_true=target if target in cur.columns else None)
+    output_path(html, option="--html")
+    with Steps(progress_console(json_output)) as steps:
+        ref_table, cur_table = inputs.read_pair(reference, current, steps=steps)
+        names = ref_table.column_names
+        check_columns("--target", [target], names, source="the reference file")
+        check_columns("--pred", [pred] if pred else None, names, source="the reference file")
+        check_columns("--features", split_columns(features), names, source="the reference file")
+        ref, cur = ref_table.to_pandas(), cur_table.to_pandas()
+        cbpe = CBPE(
+            problem="multiclass" if multiclass else "binary",
+            chunk_size=chunk_size,
+            chunk_number=None if chunk_size else 10,
+        )
+        with steps.step(f"fit CBPE on {len(ref):,} rows"):
+            cbpe.fit(
+                ref,
+                y_score=scores if multiclass else one,
+                y_true=target,
+                y_pred=pred,
+                features=split_columns(features),
+            )
+        with steps.step(f"estimate {len(cur):,} rows"):
+            result = cbpe.estimate(cur, y_true=target if target in cur.columns else None)
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                result.to_html(html)
     if json_output:
-        print_json(result.to_dict())
+        print_json(result.to_dict(), schema="estimate")
     else:
-        console.print("\n".join(result.summary()), markup=False)
-    if html is not None:
-        result.to_html(html)
-        if not json_output:
-            console.print(f"Report: {html}")
+        print_text("\n".join(result.summary()))
+    if html is not None and not json_output:
+        print_text(f"Report: {html}")
     if result.alerts or any(w.severity == "warning" for w in result.warnings):
         raise typer.Exit(EXIT_CHECK_FAILED)

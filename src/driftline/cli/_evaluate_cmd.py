@@ -8,8 +8,16 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import typer
 
-from driftline.cli._common import InputOptions, JsonOption, split_columns, with_input_options
-from driftline.cli._output import console, print_json
+from driftline.cli._common import (
+    InputOptions,
+    JsonOption,
+    did_you_mean,
+    output_path,
+    split_columns,
+    with_input_options,
+)
+from driftline.cli._output import print_json, print_text
+from driftline.cli._progress import Steps, progress_console
 from driftline.exceptions import DataError, SchemaMismatchError
 
 Task = Literal["binary", "multiclass", "regression"]
@@ -62,10 +70,14 @@ def _class_scores(
     return np.column_stack(cols).astype(np.float64), list(mapping)
 
 
+_OPTIONS = {"target": "--target", "score": "--score", "prediction": "--pred", "slice": "--slices"}
+
+
 def _required(table: Any, name: str, role: str) -> np.ndarray:
     if name not in table.column_names:
         raise SchemaMismatchError(
-            f"The {role} column {name!r} is not in the data; columns: {table.column_names}."
+            f"The {role} column {name!r} ({_OPTIONS[role]}) is not in the data"
+            f"{did_you_mean(name, table.column_names)}; its columns: {table.column_names[:20]}."
         )
     return np.asarray(table.column(name).to_numpy(zero_copy_only=False))
 
@@ -112,56 +124,63 @@ def evaluate(
         raise typer.BadParameter(f"must be binary, multiclass or regression; got {task!r}")
     if score is None and pred is None:
         raise typer.BadParameter("give --score, --pred or both", param_hint="--score/--pred")
-    table = inputs.read(data, what="data")
-    y_true = _required(table, target, "target")
-    scores = score_columns(score)
-    labels: list[Any] | None = None
-    y_score: np.ndarray | None = None
-    if task == "multiclass" and scores is not None:
-        y_score, labels = _class_scores(table, scores, y_true)
-    elif scores is not None:
-        if isinstance(scores, dict) or len(scores) > 1:
-            raise typer.BadParameter(
-                f"task {task} takes one score column; per-class columns are for --task multiclass",
-                param_hint="--score",
+    output_path(html, option="--html")
+    with Steps(progress_console(json_output)) as steps:
+        with steps.step(f"read {data.name}"):
+            table = inputs.read(data, what="data")
+        y_true = _required(table, target, "target")
+        scores = score_columns(score)
+        labels: list[Any] | None = None
+        y_score: np.ndarray | None = None
+        if task == "multiclass" and scores is not None:
+            y_score, labels = _class_scores(table, scores, y_true)
+        elif scores is not None:
+            if isinstance(scores, dict) or len(scores) > 1:
+                raise typer.BadParameter(
+                    f"task {task} takes one score column; per-class columns are for --task multiclass",
+                    param_hint="--score",
+                )
+            y_score = _numeric(_column(table, scores[0], "score"), scores[0])
+        y_pred = _column(table, pred, "prediction")
+        positive: object = 1
+        if pos_label is not None:
+            positive = float(pos_label) if y_true.dtype.kind in "iufb" else pos_label
+        with steps.step(f"evaluate {table.num_rows:,} rows"):
+            report = run_evaluation(
+                y_true,
+                y_score,
+                y_pred,
+                task=task,  # type: ignore[arg-type]
+                threshold=threshold,
+                labels=labels,
+                pos_label=positive,
+                confidence=confidence,
+                random_state=0,
             )
-        y_score = _numeric(_column(table, scores[0], "score"), scores[0])
-    y_pred = _column(table, pred, "prediction")
-    positive: object = 1
-    if pos_label is not None:
-        positive = float(pos_label) if y_true.dtype.kind in "iufb" else pos_label
-    report = run_evaluation(
-        y_true,
-        y_score,
-        y_pred,
-        task=task,  # type: ignore[arg-type]
-        threshold=threshold,
-        labels=labels,
-        pos_label=positive,
-        confidence=confidence,
-        random_state=0,
-    )
-    slice_cols = split_columns(slices)
-    worst = None
-    if slice_cols and task == "binary":
-        for name in slice_cols:
-            _column(table, name, "slice")
-        features = table.select(slice_cols).to_pandas()
-        worst = find_worst_slices(
-            features, y_true, y_score, y_pred, threshold=threshold, random_state=0
-        )
+        slice_cols = split_columns(slices)
+        worst = None
+        if slice_cols and task == "binary":
+            for name in slice_cols:
+                _column(table, name, "slice")
+            features = table.select(slice_cols).to_pandas()
+            with steps.step("search the worst slices"):
+                worst = find_worst_slices(
+                    features, y_true, y_score, y_pred, threshold=threshold, random_state=0
+                )
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                page = evaluation_report(report, y_true=y_true, y_score=y_score, y_pred=y_pred,
+                                         pos_label=positive, worst=worst,
+                                         title=f"Evaluation of {data.name}")  # fmt: skip
+                page.write(html)
     if json_output:
         payload = report.to_dict()
         if worst is not None:
             payload["worst_slices"] = worst.to_dict()
-        print_json(payload)
+        print_json(payload, schema="evaluate")
     else:
-        console.print(report.summary(), markup=False)
+        print_text(report.summary())
         if worst is not None:
-            console.print("\n" + worst.summary(), markup=False)
-    if html is not None:
-        page = evaluation_report(report, y_true=y_true, y_score=y_score, y_pred=y_pred,
-                                 pos_label=positive, worst=worst, title=f"Evaluation of {data.name}")  # fmt: skip
-        page.write(html)
-        if not json_output:
-            console.print(f"Report: {html}")
+            print_text("\n" + worst.summary())
+    if html is not None and not json_output:
+        print_text(f"Report: {html}")

@@ -7,9 +7,18 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from driftline.cli._common import InputOptions, with_input_options
-from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
+from driftline.cli._common import InputOptions, output_path, with_input_options
+from driftline.cli._output import (
+    EXIT_CHECK_FAILED,
+    console,
+    print_json,
+    print_text,
+    print_warning,
+    sanitize,
+)
+from driftline.cli._progress import Steps, progress_console
 from driftline.exceptions import ParameterError
 
 __all__ = ["gate_app"]
@@ -76,44 +85,52 @@ def run_command(
     from driftline.gate import run
 
     if allow_pickle:
-        err_console.print("warning: --allow-pickle: pickle files run code when loaded.")
-    report = run(
-        policy,
-        candidate=candidate,
-        champion=champion,
-        data=data,
-        train_data=train_data,
-        target=target,
-        allow_pickle=allow_pickle,
-        trusted_types=trust_type or (),
-        **inputs.to_gate(),
-    )
-    for path, text in ((markdown, report.to_markdown), (junit, report.to_junit)):
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text(), encoding="utf-8")
-    if html is not None:
-        report.to_html(html)
+        print_warning("--allow-pickle: pickle files run code when loaded.")
+    for option, path in (("--markdown", markdown), ("--junit", junit), ("--html", html)):
+        output_path(path, option=option)
+    with Steps(progress_console(json_output)) as steps:
+        with steps.step(f"run the checks of {policy.name}"):
+            report = run(
+                policy,
+                candidate=candidate,
+                champion=champion,
+                data=data,
+                train_data=train_data,
+                target=target,
+                allow_pickle=allow_pickle,
+                trusted_types=trust_type or (),
+                **inputs.to_gate(),
+            )
+        for path, text in ((markdown, report.to_markdown), (junit, report.to_junit)):
+            if path is not None:
+                path.write_text(text(), encoding="utf-8")
+        if html is not None:
+            with steps.step(f"write {html.name}"):
+                report.to_html(html)
     if json_output:
-        print_json(report.to_dict())
+        print_json(report.to_dict(), schema="gate")
+    elif not console.is_terminal:  # CI logs: one plain line per check, never wrapped
+        print_text(report.summary())
+        for label, path in (("Markdown", markdown), ("JUnit", junit), ("HTML", html)):
+            if path is not None:
+                print_text(f"{label}: {path}")
     else:
-        table = Table(title=report.headline(), title_justify="left")
+        table = Table(title=sanitize(report.headline()), title_justify="left")
         for col in ("status", "check", "observed", "threshold", "CI", "reason"):
             table.add_column(col, overflow="fold")
         for c in report.checks:
             thr = "-" if c.threshold is None else f"{c.direction} {c.threshold:.4g}"
             obs = "-" if c.observed is None else f"{c.observed:.4g}"
             table.add_row(
-                f"[{_STYLE[c.status]}]{c.status.upper().replace('_', ' ')}[/]", c.name, obs, thr,
-                c.interval,
-                c.reason,
-            )  # fmt: skip
+                f"[{_STYLE[c.status]}]{c.status.upper().replace('_', ' ')}[/]",
+                *(Text(sanitize(v, limit=None)) for v in (c.name, obs, thr, c.interval, c.reason)),
+            )
         console.print(table)
         for note in report.notes:
-            console.print(f"note: {note}", markup=False)
+            print_text(f"note: {note}")
         for label, path in (("Markdown", markdown), ("JUnit", junit), ("HTML", html)):
             if path is not None:
-                console.print(f"{label}: {path}", markup=False)
+                print_text(f"{label}: {path}")
     if report.verdict == "fail":
         raise typer.Exit(EXIT_CHECK_FAILED)
 
@@ -130,7 +147,7 @@ def init_command(
 
     if path.exists() and not force:
         raise ParameterError(f"{str(path)!r} already exists; pass --force to overwrite it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    output_path(path, option="PATH")
     path.write_text(example_policy(), encoding="utf-8")
     console.print(f"Wrote {path}. Edit the target, thresholds and columns, then run:", markup=False)
     console.print(

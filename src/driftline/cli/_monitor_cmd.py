@@ -50,6 +50,7 @@ def monitor(
     ] = False,
 ) -> None:
     """Compute window results and evaluate alert rules, as a worker separate from the server."""
+    from driftline.cli._schemas import stamped
     from driftline.monitor import Monitor
 
     engine = _connect(database_url)
@@ -59,7 +60,7 @@ def monitor(
     try:
         if once:
             stats = worker.run_once()
-            typer.echo(json.dumps(stats.to_dict()))
+            typer.echo(json.dumps(stamped("monitor", stats.to_dict())))
             return
         stop = threading.Event()
 

@@ -102,7 +102,7 @@ def _token_payload(new: NewToken) -> dict[str, str]:
 
 def _print_token(payload: dict[str, str], json_output: bool, what: str) -> None:
     if json_output:
-        print_json({**payload, "warning": _SHOWN_ONCE})
+        print_json({**payload, "warning": _SHOWN_ONCE}, schema="token")
         return
     console.print(what, markup=False)
     console.print(f"token: {payload['secret']}", markup=False)

@@ -6,7 +6,16 @@ runs every capability driftline has on them, and writes a self-contained HTML
 report. Nothing is downloaded. ``driftline quickstart`` runs it from the shell.
 """
 
-from driftline.quickstart._run import QuickstartResult, run_quickstart
+from driftline.quickstart._run import QuickstartResult, StepDone, StepStart, run_quickstart
 from driftline.quickstart._scenario import CreditScenario, make_credit_scenario
+from driftline.quickstart._story import Finding
 
-__all__ = ["CreditScenario", "QuickstartResult", "make_credit_scenario", "run_quickstart"]
+__all__ = [
+    "CreditScenario",
+    "Finding",
+    "QuickstartResult",
+    "StepDone",
+    "StepStart",
+    "make_credit_scenario",
+    "run_quickstart",
+]

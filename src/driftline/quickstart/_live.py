@@ -258,6 +258,10 @@ def live_monitoring(
         "seconds": round(elapsed, 2),
         "api_url": api_url,
         "database": str(story.out_dir / "driftline.db"),
+        "database_url": database_url,
+        "project": _PROJECT,
+        "model": _MODEL,
+        "token": token,
     }
     story.say(
         _STEP,
@@ -277,8 +281,9 @@ def live_monitoring(
         story.say(_STEP, "no alert fired", "ok")
     story.say(
         _STEP,
-        f"explore it: driftline server --database-url {database_url} "
-        f"(then http://127.0.0.1:8000/docs, token {token})",
+        f"explore it: driftline server --database-url {database_url}, then "
+        f"http://127.0.0.1:8000/docs with project {_PROJECT!r} (API paths start "
+        f"/api/v1/projects/{_PROJECT}/), model {_MODEL!r} and admin token {token}",
         "info",
     )
     section.add(
@@ -303,6 +308,8 @@ def live_monitoring(
     section.add(
         Text(
             f"Explore the API on this data: `driftline server --database-url {database_url}`, "
-            "then open http://127.0.0.1:8000/docs (the token is printed by the quickstart)."
+            f"then open http://127.0.0.1:8000/docs. The project is `{_PROJECT}` (every API path "
+            f"starts with /api/v1/projects/{_PROJECT}), the model `{_MODEL}`; the admin token "
+            "is printed by the quickstart."
         )
     )
