@@ -88,6 +88,11 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
             ("token", "create", "--project", "demo", "--database-url", db, "--json"),
         ],
         "monitor": [("monitor", "--once", "--database-url", db)],
+        "audit_verify": [("audit", "verify", "--database-url", db, "--json")],
+        "audit_export": [
+            ("audit", "export", "--database-url", db),
+            ("audit", "export", "--database-url", db, "--project", "demo", "--no-proofs"),
+        ],
         "quickstart": [("quickstart", "--rows-per-week", "100", "--out", "qs", "--json")],
     }  # fmt: skip
     found: dict[str, list[dict[str, Any]]] = {}

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from driftline.cli._output import EXIT_CHECK_FAILED, console, err_console, print_json
+from driftline.cli._schemas import stamped
 from driftline.exceptions import ParameterError
 
 __all__ = ["audit_app"]
@@ -129,7 +130,7 @@ def verify(
     finally:
         log.engine.dispose()
     if json_output:
-        print_json(report.to_dict())
+        print_json(report.to_dict(), schema="audit_verify")
     else:
         state = "ok" if report.ok else "TAMPERED"
         console.print(
@@ -216,9 +217,10 @@ def export(
     finally:
         log.engine.dispose()
     if output is None:
-        print_json(document)
+        print_json(document, schema="audit_export")
     else:
-        output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        text = json.dumps(stamped("audit_export", document), indent=2)
+        output.write_text(text + "\n", encoding="utf-8")
         err_console.print(
             f"wrote {len(entries)} entries and the checkpoint to {output}", markup=False
         )

@@ -27,6 +27,8 @@ SCHEMAS: dict[str, str] = {
     "config": "driftline config show --json",
     "token": "driftline project create --json, driftline token create --json",
     "monitor": "driftline monitor --once",
+    "audit_verify": "driftline audit verify --json",
+    "audit_export": "driftline audit export",
 }
 """Schema name -> the command(s) whose output it describes."""
 
