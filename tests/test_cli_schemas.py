@@ -91,7 +91,7 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[str
         "audit-verify": [("audit", "verify", "--database-url", db, "--json")],
         "audit-export": [
             ("audit", "export", "--database-url", db),
-            ("audit", "export", "--database-url", db, "--no-proofs"),
+            ("audit", "export", "--database-url", db, "--project", "demo", "--no-proofs"),
         ],
         "quickstart": [("quickstart", "--rows-per-week", "100", "--out", "qs", "--json")],
     }  # fmt: skip

@@ -230,3 +230,33 @@ def test_a_foreign_key_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "junk.pem").write_text("junk")
     with pytest.raises(SerializationError, match="PEM"):
         SigningKey.load(tmp_path / "junk.pem")
+
+
+def test_concurrent_key_creation_yields_one_key(tmp_path: Path) -> None:
+    path = tmp_path / "shared" / "audit.pem"
+    keys: list[bytes] = []
+
+    def create() -> None:
+        keys.append(SigningKey.load_or_create(path).public_key)
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(keys)) == 1
+    assert [p.name for p in path.parent.iterdir()] == ["audit.pem"]  # no temporary left
+
+
+def test_stored_proofs_equal_the_in_memory_ones(log: AuditLog) -> None:
+    from driftline.audit import consistency_path, inclusion_path, subtree_of
+
+    for size in (37, 100, 163):
+        log.append_many([Event("token.created", {"i": i}) for i in range(size - log.size())])
+    leaves = [e.leaf_hash for e in log.entries(limit=1000)]
+    sub = subtree_of(leaves)
+    for n in (1, 2, 16, 17, 37, 100, 129, 163):
+        for seq in {0, n // 2, n - 1}:
+            assert list(log.inclusion_proof(seq, n).path) == inclusion_path(seq, n, sub)
+        for m in {0, 1, n // 3, n - 1, n}:
+            assert list(log.consistency_proof(m, n).path) == consistency_path(m, n, sub)

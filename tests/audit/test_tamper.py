@@ -201,7 +201,7 @@ def test_re_signed_head_with_another_key_is_untrusted(setup: tuple[AuditLog, Tam
 
 def test_tampered_merkle_node_and_frontier(setup: tuple[AuditLog, Tamper]) -> None:
     log, db = setup
-    db.run("UPDATE audit_nodes SET hash = ? WHERE level = 2 AND idx = 1", b"\x00" * 32)
+    db.run("UPDATE audit_nodes SET hash = ? WHERE level = 4 AND idx = 0", b"\x00" * 32)
     assert _kinds(log) == {"node": [None]}
     db.run("UPDATE audit_tree_heads SET frontier = ? WHERE id = 11", b"\x00" * 64)
     assert _kinds(log) == {"node": [11, None]}  # the head (during the pass), then the node

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from driftline.audit import (
@@ -14,7 +15,7 @@ from driftline.audit import (
     verify_signature,
 )
 
-from .conftest import World
+from .conftest import World, start_world
 
 
 def _entries(world: World, key: str, role: str = "viewer", **params: Any) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def test_governance_changes_are_recorded_in_their_project(world: World) -> None:
 def test_proofs_verify_offline_against_the_signed_head(world: World) -> None:
     a = world.base("a")
     world.add_version("a", "proved", "1")
-    body = _entries(world, "a", proofs="true", limit=1000)
+    body = _entries(world, "a", proofs="true", limit=100)
     head_json = body["tree_head"]
     head = SignedTreeHead.from_dict(head_json)
     public = bytes.fromhex(head_json["public_key"])
@@ -131,9 +132,48 @@ def test_bad_audit_queries_are_4xx(world: World) -> None:
         ("consistency-proof", {"first": size, "second": 1}, 422),
         ("entries", {"limit": 0}, 422),
         ("entries", {"limit": 5000}, 422),
+        ("entries", {"limit": 101, "proofs": "true"}, 422),
         ("tree-head", {"size": 10**9}, 404),
     ]
     for route, params, status in cases:
         r = world.api.get(f"{a}/audit/{route}", params=params, headers=h)
         assert r.status_code == status, (route, params, r.text)
         assert r.json()["error"]["message"]
+
+
+def test_an_inconsistent_log_refuses_governance_changes_with_503(
+    new_database_url: Callable[[str], str],
+) -> None:
+    from sqlalchemy import func, select, text
+
+    from driftline.store import ApiToken
+
+    worlds = start_world(new_database_url("sqlite"))
+    world = next(worlds)
+    try:
+        a = world.base("a")
+        world.add_version("a", "m", "1")
+        engine = world.app.state.driftline.engine
+        with engine.begin() as conn:  # an entry beyond the latest signed head
+            conn.execute(
+                text(
+                    "INSERT INTO audit_entries (seq, event_type, project_id, record, leaf_hash, "
+                    "created_at) SELECT seq + 1, event_type, project_id, record, leaf_hash, "
+                    "created_at FROM audit_entries ORDER BY seq DESC LIMIT 1"
+                )
+            )
+            tokens = conn.scalar(select(func.count()).select_from(ApiToken))
+        r = world.api.post(f"{a}/tokens", json={"name": "x"}, headers=world.auth("a"))
+        assert r.status_code == 503, r.text
+        assert r.json()["error"]["code"] == "audit_log_inconsistent"
+        assert "driftline audit verify" in r.json()["error"]["message"]
+        with engine.connect() as conn:
+            assert conn.scalar(select(func.count()).select_from(ApiToken)) == tokens  # not written
+        with engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM audit_entries WHERE seq = (SELECT MAX(seq) FROM audit_entries)")
+            )
+        r = world.api.post(f"{a}/tokens", json={"name": "x"}, headers=world.auth("a"))
+        assert r.status_code == 201, r.text
+    finally:
+        worlds.close()

@@ -115,12 +115,21 @@ class SigningKey:
             serialization.NoEncryption(),
         )
         file.parent.mkdir(parents=True, exist_ok=True)
+        # Written whole under a temporary name, then linked into place: a concurrent reader
+        # never sees a partial file, and of two processes creating it one wins.
+        temporary = file.with_name(f".{file.name}.{os.getpid()}.{id(key)}.tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process created it meanwhile
-            return cls.load(file)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temporary, file)
+            except FileExistsError:  # another process created it meanwhile
+                return cls.load(file)
+        finally:
+            temporary.unlink(missing_ok=True)
         key.path = file
         return key
 

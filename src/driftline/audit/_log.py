@@ -8,11 +8,12 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, ClassVar, Final, cast
 
 from sqlalchemy import Engine, Table, and_, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from driftline._params import Constraints, InstanceOf, validate
 from driftline.audit._events import Event, check_event, make_record
 from driftline.audit._keys import (
     LOG_NAME,
@@ -28,9 +29,11 @@ from driftline.audit._merkle import (
     inclusion_path,
     leaf_hash,
     node_hash,
+    root_of,
     split_point,
 )
 from driftline.audit._results import ConsistencyProof, InclusionProof, LoggedEvent, VerifyReport
+from driftline.audit._verify import STORED_LEVEL
 from driftline.exceptions import AuditIntegrityError, NotFoundError, ParameterError
 from driftline.store import (
     AuditEntry,
@@ -113,7 +116,11 @@ def _proof(
     needed: set[tuple[int, int]] = set()
 
     def collect(start: int, end: int) -> bytes:
-        needed.update(_pieces(start, end))
+        for level, idx in _pieces(start, end):
+            if 0 < level < STORED_LEVEL:  # not stored: rehashed from its leaves
+                needed.update((0, j) for j in range(idx << level, (idx + 1) << level))
+            else:
+                needed.add((level, idx))
         return EMPTY_ROOT
 
     build(collect)
@@ -124,6 +131,8 @@ def _proof(
         n = end - start
         if n & (n - 1) == 0:
             level = n.bit_length() - 1
+            if 0 < level < STORED_LEVEL:
+                return root_of(stored[(0, j)] for j in range(start, end))
             return stored[(level, start >> level)]
         found = memo.get((start, end))
         if found is None:
@@ -169,21 +178,20 @@ class AuditLog:
     (0, 1, True)
     """
 
+    _parameter_constraints: ClassVar[Constraints] = {
+        "engine": [InstanceOf((Engine, str), "a SQLAlchemy Engine or a database URL")],
+        "key": [
+            InstanceOf((SigningKey, str, os.PathLike), "a SigningKey or a key file path"),
+            None,
+        ],
+    }
+
     def __init__(
         self, engine: Engine | str, *, key: SigningKey | str | os.PathLike[str] | None = None
     ) -> None:
+        validate(self, locals())
         if isinstance(engine, str):
             engine = create_engine_from_url(engine)
-        if not isinstance(engine, Engine):
-            raise ParameterError(
-                f"The 'engine' parameter of AuditLog must be a SQLAlchemy Engine or a database "
-                f"URL; got {type(engine).__name__}."
-            )
-        if key is not None and not isinstance(key, SigningKey | str | os.PathLike):
-            raise ParameterError(
-                f"The 'key' parameter of AuditLog must be a SigningKey, a path or None; got "
-                f"{type(key).__name__}."
-            )
         self.engine = engine
         self._key_arg = key
         self._key: SigningKey | None = None
@@ -289,7 +297,8 @@ class AuditLog:
         now = datetime.now(UTC)
 
         def on_node(level: int, idx: int, value: bytes) -> None:
-            nodes.append({"level": level, "idx": idx, "hash": value})
+            if level >= STORED_LEVEL:
+                nodes.append({"level": level, "idx": idx, "hash": value})
 
         rows: list[dict[str, Any]] = []
         out: list[LoggedEvent] = []

@@ -16,9 +16,13 @@ from driftline.audit._keys import SignedTreeHead, head_message, key_id, verify_s
 from driftline.audit._merkle import EMPTY_ROOT, Frontier
 from driftline.audit._results import Problem, ProblemKind, VerifyReport
 
-__all__ = ["verify_database"]
+__all__ = ["STORED_LEVEL", "verify_database"]
 
 _MAX_PROBLEMS: Final = 100
+#: Perfect subtrees of this level and above are stored in ``audit_nodes``; the smaller ones
+#: (at most 8 leaves) are rehashed from their leaves when a proof needs them, so the table
+#: holds about n/16 rows instead of n.
+STORED_LEVEL: Final = 4
 _CHUNK: Final = 20_000
 # The end of every canonical record: its keys are sorted, so project, seq, time, type and v
 # come last, after the payload. Read without parsing the payload (json.loads is the slow
@@ -241,7 +245,8 @@ def verify_database(
                 while bits & 1:
                     current = sha256(b"\x01" + hashes.pop() + current).digest()
                     level += 1
-                    computed_nodes[level].append(current)
+                    if level >= STORED_LEVEL:
+                        computed_nodes[level].append(current)
                     bits >>= 1
                 hashes.append(current)
                 count += 1
@@ -296,7 +301,7 @@ def verify_database(
                     f"{count_at} Merkle nodes of level {level} are stored where the entries "
                     f"make {len(mine)}: nodes were inserted or deleted.",
                 )
-        for level in range(1, len(computed_nodes)):
+        for level in range(STORED_LEVEL, len(computed_nodes)):
             mine = computed_nodes[level]
             if not mine:
                 break

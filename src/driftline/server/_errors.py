@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from driftline.exceptions import ApiError as _SharedApiError
 from driftline.exceptions import (
+    AuditIntegrityError,
     DataError,
     ParameterError,
     SchemaMismatchError,
@@ -124,6 +125,11 @@ async def _driftline_error(_request: Request, exc: Exception) -> JSONResponse:
     return _response(400, "bad_request", str(exc))
 
 
+async def _audit_error(_request: Request, exc: Exception) -> JSONResponse:
+    logger.error("audit log: %s", exc)
+    return _response(503, "audit_log_inconsistent", str(exc))
+
+
 def _database_busy(exc: Exception) -> bool:
     """SQLite's write lock was not free within its busy timeout (a transient condition)."""
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
@@ -190,5 +196,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(ParameterError, _driftline_error)
+    # a governance change cannot be recorded: refused (nothing is written), not a 500
+    app.add_exception_handler(AuditIntegrityError, _audit_error)
     app.add_exception_handler(DataError, _driftline_error)
     app.add_exception_handler(SerializationError, _driftline_error)

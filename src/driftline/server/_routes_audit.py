@@ -28,6 +28,7 @@ AUDIT = "/projects/{project}/audit"
 
 router = APIRouter(prefix=API_PREFIX, tags=["audit"])
 _MAX = 2**62  # sizes and sequence numbers fit a signed 64-bit column
+_MAX_PROOFS = 100
 
 
 class TreeHeadOut(BaseModel):
@@ -114,8 +115,16 @@ def entries(
     ctx: Annotated[ProjectContext, project_access("viewer")],
     after: Annotated[int, Query(ge=-1, le=_MAX, description="Entries with seq above this.")] = -1,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    proofs: Annotated[bool, Query(description="Add each entry's inclusion proof.")] = False,
+    proofs: Annotated[
+        bool, Query(description="Add each entry's inclusion proof (then limit <= 100).")
+    ] = False,
 ) -> EntriesOut:
+    if proofs and limit > _MAX_PROOFS:
+        raise ApiError(
+            422,
+            f"With proofs=true, 'limit' is at most {_MAX_PROOFS} (each proof reads the "
+            f"database); got {limit}. Page with 'after'.",
+        )
     log = _log(request)
     head = _head(log)
     found = [

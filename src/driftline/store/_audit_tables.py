@@ -4,8 +4,8 @@
   RFC 8785 canonical JSON that is hashed (``leaf_hash`` = SHA-256(0x00 || record));
   ``event_type``, ``project_id`` and ``created_at`` repeat fields of the record for queries.
   No foreign key: deleting a project keeps its audit trail.
-- ``audit_nodes``: the hashes of the Merkle tree's perfect subtrees above the leaves
-  (``level`` >= 1, ``idx`` from the left), so that proofs and appends read O(log n) rows.
+- ``audit_nodes``: the hashes of the Merkle tree's perfect subtrees of 16 leaves and more
+  (``level`` >= 4, ``idx`` from the left), so that a proof reads O(log n) rows.
 - ``audit_tree_heads``: the signed tree heads, one per append batch, in signing order, each
   with the tree's frontier (its perfect subtrees) so that the next append reads one row.
 - ``audit_subjects``: personal data (names, e-mails) that entries reference by id and never
@@ -39,7 +39,7 @@ class AuditEntry(Base):
 
 
 class AuditNode(Base):
-    """The hash of a perfect subtree of the audit log's Merkle tree (``level`` >= 1)."""
+    """The hash of a perfect subtree of the audit log's Merkle tree (``level`` >= 4)."""
 
     __tablename__ = "audit_nodes"
     level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
