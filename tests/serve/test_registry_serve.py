@@ -22,7 +22,7 @@ from driftline.store import VersionSchema
 
 from .conftest import FEATURES, Models, Monitor, free_port, wait_http
 
-SCHEMA = VersionSchema({name: "numeric" for name in FEATURES})
+SCHEMA = VersionSchema(dict.fromkeys(FEATURES, "numeric"))
 
 
 @pytest.fixture(scope="module")
