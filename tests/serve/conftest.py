@@ -184,7 +184,7 @@ class Monitor:
     def stored_ids(self, model: str, version: str) -> list[str]:
         from sqlalchemy import select
 
-        from driftline.store import Model, ModelVersion, Prediction
+        from driftline.store._models import Model, ModelVersion, Prediction
 
         query = (
             select(Prediction.prediction_id)

@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from driftline.serve import PredictionLog, create_app, load_model, prediction_log_to
 from driftline.serve._spill import SpillQueue
-from driftline.store import Model, ModelVersion, Prediction, create_engine_from_url
+from driftline.store import Model, ModelVersion, create_engine_from_url
+from driftline.store._models import Prediction
 
 from .conftest import Models, Monitor
 
