@@ -87,6 +87,9 @@ def test_audit_and_lineage_of_a_registered_model(sqlite_world: World) -> None:
     assert "Training run: run-7" in text
     assert "Model version: credit:2" in text
     assert "Alias move: credit@production #2" in text
+    assert "personal data: no" in text
+    assert "previous version: 1" in text
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:", text)  # dates as people read them
     assert "secret-model" not in text
 
     audit = _page(world, "a", "audit")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from driftline.audit import EVENT_TYPES, AuditLog, VerifyReport
 from driftline.exceptions import DriftlineError
 from driftline.registry import ModelRef, lineage_of, move_record
+from driftline.report import format_date, format_number
 from driftline.store import AuditEntry, Model, RegistryRepository
 
 __all__ = [
@@ -64,6 +65,28 @@ _KIND_WORDS: Final = {
     "window": "Monitored windows",
 }
 _CHAIN: Final = tuple(_KIND_WORDS)
+_FACT_WORDS: Final = {
+    "pii": "personal data",
+    "source_uri": "source",
+    "time": "recorded",
+    "moved_at": "moved",
+    "until": "until",
+    "previous": "previous version",
+    "first": "first window",
+    "last": "last window",
+}
+_TIMES: Final = frozenset({"time", "moved_at", "until", "first", "last"})
+
+
+def _fact(key: str, value: Any) -> tuple[str, str]:
+    label = _FACT_WORDS.get(key, key.replace("_", " "))
+    if isinstance(value, bool):
+        return label, "yes" if value else "no"
+    if key in _TIMES:
+        return label, format_date(value, time=True) + " UTC"
+    if isinstance(value, int | float):
+        return label, format_number(value)
+    return label, str(value)
 
 
 def event_words(event_type: str) -> str:
@@ -183,7 +206,7 @@ def _chain(session: Session, project_id: str, model: str) -> dict[str, Any]:
     steps = []
     for node in sorted(graph.nodes, key=lambda n: rank.get(n.kind, len(_CHAIN))):
         facts = [
-            (key.replace("_", " "), value)
+            _fact(key, value)
             for key, value in node.attributes.items()
             if value is not None and value != "" and not isinstance(value, dict | list)
         ]
