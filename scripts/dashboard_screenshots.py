@@ -50,6 +50,7 @@ def main() -> None:
             ("dashboard-window.png", str(window)),
             ("dashboard-alerts.png", f"/ui/projects/{demo.project}/alerts"),
             ("dashboard-audit.png", f"/ui/projects/{demo.project}/audit"),
+            ("dashboard-lineage.png", f"/ui/projects/{demo.project}/lineage"),
         ]
         for name, path in shots:
             page.goto(demo.url + path)

@@ -103,6 +103,17 @@ def _feed(demo: Demo, rows_per_week: int) -> None:
             MODEL, "1", reference=reference[[*features, "score", target]], task="binary",
             score="score", target=target, window="1d",
         )  # fmt: skip
+        # the registry: the training data, the run that produced version 1, production
+        c.register_dataset(
+            "credit-train", scenario.train[[*features, target]],
+            source_uri="s3://lake/credit/train.parquet", licence="internal",
+        )  # fmt: skip
+        c.record_lineage(
+            MODEL, "1", run="train-2026-01", datasets=["credit-train"],
+            run_attributes={"code": "git:4f2a9c1"},
+        )  # fmt: skip
+        c.set_alias(MODEL, "staging", "1", reason="passed the gate")
+        c.set_alias(MODEL, "production", "1", reason="approved by the model risk committee")
         c.create_alert_rule("feature drift", "drift", {"min_drifted": 1}, model=MODEL)
         c.create_alert_rule(
             "estimated accuracy below its usual range",

@@ -30,6 +30,14 @@ from driftline.server._ui._data import (
     window_model,
     window_row,
 )
+from driftline.server._ui._governance import (
+    AUDIT_PAGE,
+    VERIFY_TTL,
+    VerifyCache,
+    audit_rows,
+    lineage_models,
+    verification,
+)
 from driftline.server._ui._render import json_for_html, render, timelines_of
 from driftline.server._ui._summary import health, metric_label, primary_metric, summarize
 from driftline.store import Window, role_allows
@@ -324,18 +332,6 @@ _MISSING: Final = {
         "No model cards are stored on this server yet.",
         "Model cards belong to the model registry, which this server does not have yet.",
     ),
-    "lineage": (
-        "Lineage",
-        "No lineage graph is available yet.",
-        "Lineage (which data and which gate report each version came from) is recorded by the "
-        "model registry, which this server does not have yet.",
-    ),
-    "audit": (
-        "Audit log",
-        "No audit log is available on this server yet.",
-        "The tamper-evident audit log, and its verification status, will show here once the "
-        "server records one. Nothing on this page is verified until then.",
-    ),
     "approvals": (
         "Approvals",
         "No approvals inbox yet.",
@@ -343,6 +339,58 @@ _MISSING: Final = {
         "nothing is waiting for your approval here.",
     ),
 }
+
+
+def _verify_cache(request: Request) -> VerifyCache:
+    cache: VerifyCache | None = getattr(request.app.state, "ui_audit_verify", None)
+    if cache is None:
+        cache = request.app.state.ui_audit_verify = VerifyCache()
+    return cache
+
+
+@router.get("/audit", name="ui_audit")
+async def audit_page(
+    request: Request,
+    ctx: Annotated[UiContext, ui_access("viewer")],
+    before: Annotated[int | None, Query(ge=0, le=2**62)] = None,
+) -> Response:
+    """The project's audit entries, newest first, and the verification status of the log."""
+    state = state_of(request)
+    log = state.audit
+    cache = _verify_cache(request)
+
+    def read() -> dict[str, Any]:
+        head = log.tree_head()
+        checked = cache.get(log)
+        with state.sessions() as session:
+            rows = audit_rows(session, ctx.project.project_id, head.tree_size, before)
+            status = verification(session, ctx.project.project_id, checked)
+        older = rows[AUDIT_PAGE - 1].seq if len(rows) > AUDIT_PAGE else None
+        return {
+            "rows": rows[:AUDIT_PAGE],
+            "older": older,
+            "before": before,
+            "status": status,
+            "ttl": int(VERIFY_TTL),
+        }
+
+    values = await run_in_threadpool(read)
+    return render(request, "audit.html", _page(ctx, "audit", **values))
+
+
+@router.get("/lineage", name="ui_lineage")
+async def lineage_page(
+    request: Request, ctx: Annotated[UiContext, ui_access("viewer")]
+) -> Response:
+    """Per model: its aliases, their history and the lineage of the production version."""
+    state = state_of(request)
+
+    def read() -> list[dict[str, Any]]:
+        with state.sessions() as session:
+            return lineage_models(session, ctx.project.project_id)
+
+    models = await run_in_threadpool(read)
+    return render(request, "lineage.html", _page(ctx, "lineage", models=models))
 
 
 def _missing_page(key: str) -> Any:
