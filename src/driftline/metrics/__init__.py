@@ -39,7 +39,7 @@ from driftline.metrics._evaluate import EvaluationReport, evaluate
 from driftline.metrics._fairness import FairnessReport, fairness_report
 from driftline.metrics._page import evaluation_report
 from driftline.metrics._ranking import average_precision, roc_auc
-from driftline.metrics._registry import METRICS, MetricSpec, get_metric
+from driftline.metrics._registry import HEADLINE_METRICS, METRICS, MetricSpec, get_metric
 from driftline.metrics._regression import mae, mape, pinball_loss, r2, rmse
 from driftline.metrics._result import MetricComparison, MetricResult
 from driftline.metrics._slices import (
@@ -52,6 +52,7 @@ from driftline.metrics._slices import (
 )
 
 __all__ = [
+    "HEADLINE_METRICS",
     "METRICS",
     "BrierDecomposition",
     "EvaluationReport",

@@ -42,6 +42,7 @@ from driftline.metrics._result import MetricResult
 from driftline.metrics._validation import FloatArray
 
 __all__ = [
+    "HEADLINE_METRICS",
     "METRICS",
     "TASKS",
     "Comparison",
@@ -78,7 +79,8 @@ class MetricSpec:
     must be probabilities in [0, 1]), ``confusion`` (``(function, average)`` when the
     metric is a function of the confusion matrix), ``row_loss``/``root`` (a mean of
     per-row losses, square-rooted when ``root``) and ``comparison`` (the paired method of
-    :func:`~driftline.metrics.compare_metric`; ``None``: not comparable).
+    :func:`~driftline.metrics.compare_metric`; ``None``: not comparable); ``label`` is the
+    name people read in reports and the dashboard (:attr:`display_name`).
 
     >>> spec = get_metric("log_loss")
     >>> spec.greater_is_better, spec.needs_scores, sorted(spec.tasks)
@@ -100,11 +102,21 @@ class MetricSpec:
     root: bool = False
     comparison: Comparison | None = None
     description: str = ""
+    label: str = ""
     _parameters: frozenset[str] = field(default=frozenset(), init=False, repr=False)
 
     def __post_init__(self) -> None:
         params = inspect.signature(self.function).parameters
         object.__setattr__(self, "_parameters", frozenset(params))
+
+    @property
+    def display_name(self) -> str:
+        """The metric's name as people say it: ``label``, else the name with spaces.
+
+        >>> get_metric("roc_auc").display_name, get_metric("accuracy").display_name
+        ('ROC AUC', 'accuracy')
+        """
+        return self.label or self.name.replace("_", " ")
 
     @property
     def needs_predictions(self) -> bool:
@@ -198,9 +210,11 @@ def _averaged(name: str, fn: Callable[..., MetricResult], average: Average) -> M
 # The order is the order of reports and of the defaults of CBPE and DLE.
 _ENTRIES: tuple[MetricSpec, ...] = (
     _spec("roc_auc", roc_auc, better="higher", scores=True, tasks=_BINARY, estimable=True,
-          comparison="delong", description="area under the ROC curve"),
+          comparison="delong", description="area under the ROC curve",
+          label="ROC AUC"),
     _spec("f1", f1, better="higher", scores=False, tasks=_BINARY, estimable=True,
-          confusion=("f1", "binary"), comparison="confusion", description="F1 score"),
+          confusion=("f1", "binary"), comparison="confusion", description="F1 score",
+          label="F1 score"),
     _spec("precision", precision, better="higher", scores=False, tasks=_BINARY,
           estimable=True, confusion=("precision", "binary"), comparison="confusion",
           description="tp / (tp + fp)"),
@@ -214,26 +228,33 @@ _ENTRIES: tuple[MetricSpec, ...] = (
           estimable=True, confusion=("specificity", "binary"), comparison="confusion",
           description="tn / (tn + fp), the true-negative rate"),
     _spec("mae", mae, better="lower", scores=False, tasks=_REGRESSION, estimable=True,
-          row_loss=absolute_error, comparison="loss", description="mean absolute error"),
+          row_loss=absolute_error, comparison="loss", description="mean absolute error",
+          label="mean absolute error"),
     _spec("rmse", rmse, better="lower", scores=False, tasks=_REGRESSION, estimable=True,
           row_loss=squared_error, root=True, comparison="loss",
-          description="root mean squared error"),
+          description="root mean squared error",
+          label="root mean squared error"),
     _spec("mape", mape, better="lower", scores=False, tasks=_REGRESSION, estimable=True,
           row_loss=absolute_percentage_error, comparison="loss",
-          description="mean absolute percentage error (a fraction)"),
+          description="mean absolute percentage error (a fraction)",
+          label="mean absolute percentage error"),
     _spec("average_precision", average_precision, better="higher", scores=True,
-          tasks=_BINARY, comparison="bootstrap", description="area under the PR curve"),
+          tasks=_BINARY, comparison="bootstrap", description="area under the PR curve",
+          label="average precision"),
     _spec("log_loss", log_loss, better="lower", scores=True, tasks=_CLASSIFICATION,
           probabilities=True, row_loss=log_loss_rows, comparison="loss",
-          description="cross-entropy"),
+          description="cross-entropy",
+          label="log loss"),
     _spec("brier", brier_score, better="lower", scores=True, tasks=_CLASSIFICATION,
           probabilities=True, row_loss=brier_rows, comparison="loss",
-          description="Brier score"),
+          description="Brier score",
+          label="Brier score"),
     _spec("ece_quantile", partial(expected_calibration_error, strategy="quantile"),
           better="lower", scores=True, tasks=_BINARY, probabilities=True,
           description="expected calibration error, equal-mass bins"),
     _spec("r2", r2, better="higher", scores=False, tasks=_REGRESSION,
-          description="coefficient of determination"),
+          description="coefficient of determination",
+          label="R²"),
     _spec("roc_auc_ovr_macro", partial(roc_auc, average="macro"), better="higher",
           scores=True, tasks=("multiclass",), probabilities=True, comparison="delong",
           description="one-vs-rest ROC AUC, macro average"),
@@ -252,6 +273,10 @@ _REGISTRY: dict[str, MetricSpec] = {spec.name: spec for spec in _ENTRIES}
 
 #: Every metric by name (read-only; iteration follows the registry's order).
 METRICS: Mapping[str, MetricSpec] = MappingProxyType(_REGISTRY)
+
+#: The metrics a summary written for people leads with, most readable first (accuracy
+#: before ROC AUC; mean absolute error before RMSE).
+HEADLINE_METRICS: tuple[str, ...] = ("accuracy", "roc_auc", "mae", "rmse")
 
 
 def get_metric(name: str) -> MetricSpec:

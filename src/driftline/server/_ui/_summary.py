@@ -28,24 +28,15 @@ __all__ = [
 ]
 
 Status = Literal["ok", "warning", "alert", "no data"]
-_LABELS: Final = {
-    "roc_auc": "ROC AUC",
-    "f1": "F1 score",
-    "mae": "mean absolute error",
-    "rmse": "root mean squared error",
-    "mape": "mean absolute percentage error",
-    "r2": "R²",
-    "log_loss": "log loss",
-    "brier": "Brier score",
-    "average_precision": "average precision",
-}
-_PREFERRED: Final = ("accuracy", "roc_auc", "mae", "rmse")
 _SHIFT: Final = re.compile(r"mean ([+-]\d+(?:\.\d+)?) sd")
 
 
 def metric_label(name: str) -> str:
-    """A metric's name as people say it (``roc_auc`` → ``ROC AUC``)."""
-    return _LABELS.get(name, name.replace("_", " "))
+    """A metric's name as people say it (``roc_auc`` → ``ROC AUC``), from the registry."""
+    from driftline.metrics import METRICS
+
+    spec = METRICS.get(name)
+    return spec.display_name if spec is not None else name.replace("_", " ")
 
 
 def _higher_is_better(name: str) -> bool:
@@ -103,7 +94,9 @@ def primary_metric(rows: Sequence[WindowRow], part: Literal["estimated", "realiz
         if names:
             seen = names
             break
-    for name in _PREFERRED:
+    from driftline.metrics import HEADLINE_METRICS
+
+    for name in HEADLINE_METRICS:
         if name in seen:
             return name
     return seen[0] if seen else None
