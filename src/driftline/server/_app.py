@@ -250,11 +250,13 @@ def create_app(
 
     from driftline.server import (
         _routes_alerts,
+        _routes_aliases,
+        _routes_artifacts,
         _routes_audit,
         _routes_ingest,
+        _routes_lineage,
         _routes_meta,
         _routes_models,
-        _routes_registry,
         _routes_tokens,
         _routes_windows,
     )
@@ -262,7 +264,9 @@ def create_app(
     for module in (
         _routes_meta,
         _routes_models,
-        _routes_registry,
+        _routes_artifacts,
+        _routes_aliases,
+        _routes_lineage,
         _routes_ingest,
         _routes_windows,
         _routes_alerts,

@@ -38,6 +38,7 @@ __all__ = [
     "check_project",
     "client_address",
     "current_token",
+    "find_model",
     "project_access",
     "project_id_of",
     "record_failure",
@@ -279,6 +280,17 @@ def project_access(role: str) -> object:
         return await check_project(request, project, token, role)
 
     return Depends(dependency)
+
+
+def find_model(state: ServerState, ctx: ProjectContext, name: str) -> Model:
+    """The named model of the request's project (404 naming it and the project otherwise)."""
+    with state.sessions() as session:
+        model = session.scalar(
+            select(Model).where(Model.project_id == ctx.project_id, Model.name == name)
+        )
+    if model is None:
+        raise ApiError(404, f"No model named {name!r} in project {ctx.project_name!r}.")
+    return model
 
 
 def _lookup_version(

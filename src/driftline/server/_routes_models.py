@@ -17,7 +17,13 @@ from starlette.concurrency import run_in_threadpool
 from driftline.exceptions import ParameterError, SchemaMismatchError, SerializationError
 from driftline.server._admission import ROW_BYTES, admitted_body
 from driftline.server._audit import digest, record
-from driftline.server._auth import ProjectContext, VersionContext, project_access, resolve_version
+from driftline.server._auth import (
+    ProjectContext,
+    VersionContext,
+    find_model,
+    project_access,
+    resolve_version,
+)
 from driftline.server._binary import decoded_estimate, table_from_arrow, table_from_parquet
 from driftline.server._bodies import (
     ARROW_TYPES,
@@ -92,16 +98,6 @@ def _version_out(model: str, row: ModelVersion) -> VersionOut:
     )
 
 
-def _find_model(state: ServerState, ctx: ProjectContext, name: str) -> Model:
-    with state.sessions() as session:
-        model = session.scalar(
-            select(Model).where(Model.project_id == ctx.project_id, Model.name == name)
-        )
-    if model is None:
-        raise ApiError(404, f"No model named {name!r} in project {ctx.project_name!r}.")
-    return model
-
-
 @router.get("/projects/{project}/models", response_model=list[ModelOut], summary="List models")
 def list_models(
     request: Request, ctx: Annotated[ProjectContext, project_access("viewer")]
@@ -143,7 +139,7 @@ def get_model(
     request: Request, model: str, ctx: Annotated[ProjectContext, project_access("viewer")]
 ) -> ModelOut:
     state = state_of(request)
-    return _model_out(state, _find_model(state, ctx, model))
+    return _model_out(state, find_model(state, ctx, model))
 
 
 @router.get(MODEL + "/versions", response_model=list[VersionOut], summary="List versions")
@@ -151,7 +147,7 @@ def list_versions(
     request: Request, model: str, ctx: Annotated[ProjectContext, project_access("viewer")]
 ) -> list[VersionOut]:
     state = state_of(request)
-    found = _find_model(state, ctx, model)
+    found = find_model(state, ctx, model)
     with state.sessions() as session:
         rows = session.scalars(
             select(ModelVersion)
@@ -175,7 +171,7 @@ def create_version(
     ctx: Annotated[ProjectContext, project_access("editor")],
 ) -> VersionOut:
     state = state_of(request)
-    found = _find_model(state, ctx, model)
+    found = find_model(state, ctx, model)
     try:
         schema = VersionSchema(**body.schema_.model_dump())
         schema.check_reserved()
